@@ -1,0 +1,66 @@
+"""Alembic, driven from code: ``clusterwatch db upgrade`` and the crawl's first-run setup."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config as AlembicConfig
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import inspect
+
+from db.engine import create_db_engine
+
+MIGRATIONS = Path(__file__).with_name("migrations")
+
+
+class SchemaOutOfDate(RuntimeError):
+    pass
+
+
+def alembic_config(url: str) -> AlembicConfig:
+    cfg = AlembicConfig()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    cfg.attributes["url"] = url
+    return cfg
+
+
+def upgrade(url: str, revision: str = "head") -> None:
+    cfg = alembic_config(url)
+    with create_db_engine(url).begin() as connection:
+        cfg.attributes["connection"] = connection
+        command.upgrade(cfg, revision)
+
+
+def current_revision(url: str) -> str | None:
+    with create_db_engine(url).connect() as connection:
+        return MigrationContext.configure(connection).get_current_revision()
+
+
+def head_revision() -> str | None:
+    return ScriptDirectory.from_config(alembic_config("")).get_current_head()
+
+
+def ensure_schema(url: str) -> None:
+    """Create the schema on an empty database; refuse to run on an outdated one.
+
+    Upgrading a populated database is a deliberate operator step (``clusterwatch db
+    upgrade``), so a crawl never migrates data behind the operator's back.
+    """
+    engine = create_db_engine(url)
+    current = current_revision(url)
+    if current is None:
+        tables = set(inspect(engine).get_table_names())
+        if tables - {"alembic_version"}:
+            raise SchemaOutOfDate(
+                f"database {engine.url!r} has tables but no migration version; "
+                "it was not created by clusterwatch"
+            )
+        upgrade(url)
+        return
+    if current != head_revision():
+        raise SchemaOutOfDate(
+            f"database schema is at {current}, code expects {head_revision()}: "
+            "run `clusterwatch db upgrade`"
+        )

@@ -1,0 +1,251 @@
+"""The repository: every query of clusterwatch lives here (no SQL elsewhere)."""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Select, and_, func, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session, sessionmaker
+
+from db.engine import session_factory
+from db.models import Article, CrawlRun, utcnow
+
+
+class AddResult(enum.Enum):
+    NEW = "new"
+    KNOWN = "known"  # canonical URL already stored: nothing written
+    DUPLICATE = "duplicate"  # stored, pointing at the original (same/near text, translation)
+
+
+@dataclass
+class ArticleRecord:
+    canonical_url: str
+    source: str
+    url: str
+    title: str
+    text: str
+    html: str
+    content_hash: str
+    relevance: str
+    language: str | None = None
+    published_at: datetime | None = None
+    date_source: str | None = None
+    topics: list[str] = field(default_factory=list)
+    alternates: list[str] = field(default_factory=list)
+    minhash: bytes | None = None
+    raw_html: bytes | None = None
+    crawl_run_id: int | None = None
+    duplicate_of: int | None = None
+
+
+class Repository:
+    def __init__(self, url_or_factory: str | sessionmaker[Session]):
+        self._sessions = (
+            session_factory(url_or_factory) if isinstance(url_or_factory, str) else url_or_factory
+        )
+
+    def session(self) -> Session:
+        return self._sessions()
+
+    # -- articles ---------------------------------------------------------------------
+
+    def is_known(self, canonical_url: str) -> bool:
+        with self.session() as s:
+            stmt = select(Article.id).where(Article.canonical_url == canonical_url)
+            return s.execute(stmt.limit(1)).first() is not None
+
+    def known_among(self, canonical_urls: Iterable[str]) -> set[str]:
+        urls = list(set(canonical_urls))
+        if not urls:
+            return set()
+        with self.session() as s:
+            found: set[str] = set()
+            for start in range(0, len(urls), 500):
+                chunk = urls[start : start + 500]
+                stmt = select(Article.canonical_url).where(Article.canonical_url.in_(chunk))
+                found.update(s.scalars(stmt))
+            return found
+
+    def signatures(self) -> list[tuple[int, str, bytes]]:
+        """(id, source, minhash) of every original, for near-duplicate detection."""
+        with self.session() as s:
+            stmt = select(Article.id, Article.source, Article.minhash).where(
+                Article.duplicate_of.is_(None), Article.minhash.is_not(None)
+            )
+            return [(i, src, mh) for i, src, mh in s.execute(stmt) if mh is not None]
+
+    def add_article(self, record: ArticleRecord) -> tuple[AddResult, int | None]:
+        """Store an article idempotently; returns the result and the stored row's id.
+
+        Safe under concurrent crawls: the unique canonical URL and the unique content hash of
+        originals decide, not a read-then-write race.
+        """
+        with self.session() as s, s.begin():
+            if record.duplicate_of is None:
+                record.duplicate_of = self._original_of_alternates(s, record.alternates)
+            values = _values(record)
+            inserted = s.execute(_insert_ignore(s, values)).rowcount
+            if inserted:
+                row_id = s.scalar(
+                    select(Article.id).where(Article.canonical_url == record.canonical_url)
+                )
+                return (AddResult.DUPLICATE if record.duplicate_of else AddResult.NEW), row_id
+            existing = s.scalar(
+                select(Article.id).where(Article.canonical_url == record.canonical_url)
+            )
+            if existing is not None:
+                return AddResult.KNOWN, existing
+            original = s.scalar(
+                select(Article.id).where(
+                    Article.content_hash == record.content_hash, Article.duplicate_of.is_(None)
+                )
+            )
+            values["duplicate_of"] = original
+            s.execute(_insert_ignore(s, values))
+            row_id = s.scalar(
+                select(Article.id).where(Article.canonical_url == record.canonical_url)
+            )
+            return AddResult.DUPLICATE, row_id
+
+    def _original_of_alternates(self, s: Session, alternates: Sequence[str]) -> int | None:
+        if not alternates:
+            return None
+        stmt = select(Article.id, Article.duplicate_of).where(
+            Article.canonical_url.in_(list(alternates))
+        )
+        for row_id, duplicate_of in s.execute(stmt):
+            return int(duplicate_of or row_id)
+        return None
+
+    def article(self, canonical_url: str) -> Article | None:
+        with self.session() as s:
+            return s.scalar(select(Article).where(Article.canonical_url == canonical_url))
+
+    def articles(self, source: str | None = None) -> list[Article]:
+        with self.session() as s:
+            stmt = select(Article).order_by(Article.id)
+            if source:
+                stmt = stmt.where(Article.source == source)
+            return list(s.scalars(stmt))
+
+    def feed_articles(self, source: str | None, limit: int) -> list[Article]:
+        """Newest published originals that are relevant: what a feed shows."""
+        with self.session() as s:
+            stmt = _published(select(Article))
+            if source:
+                stmt = stmt.where(Article.source == source)
+            order = func.coalesce(Article.published_at, Article.first_seen_at)
+            stmt = stmt.order_by(order.desc(), Article.id.desc()).limit(limit)
+            return list(s.scalars(stmt))
+
+    def count_articles(self, source: str | None = None, since: datetime | None = None) -> int:
+        with self.session() as s:
+            stmt = _published(select(func.count(Article.id)))
+            if source:
+                stmt = stmt.where(Article.source == source)
+            if since:
+                stmt = stmt.where(Article.first_seen_at >= since)
+            return int(s.scalar(stmt) or 0)
+
+    def last_new_article_at(self, source: str) -> datetime | None:
+        with self.session() as s:
+            stmt = _published(select(func.max(Article.first_seen_at))).where(
+                Article.source == source
+            )
+            return s.scalar(stmt)
+
+    # -- crawl runs -------------------------------------------------------------------
+
+    def start_run(self, spider: str, trigger: str, log_path: str | None, pid: int | None) -> int:
+        with self.session() as s, s.begin():
+            run = CrawlRun(
+                spider=spider, trigger=trigger, log_path=log_path, pid=pid, started_at=utcnow()
+            )
+            s.add(run)
+            s.flush()
+            return run.id
+
+    def update_run(self, run_id: int, **fields: Any) -> None:
+        with self.session() as s, s.begin():
+            run = s.get(CrawlRun, run_id)
+            if run is None:
+                raise KeyError(f"no crawl run {run_id}")
+            for name, value in fields.items():
+                setattr(run, name, value)
+
+    def finish_run(self, run_id: int, **fields: Any) -> None:
+        fields.setdefault("finished_at", utcnow())
+        self.update_run(run_id, **fields)
+
+    def run(self, run_id: int) -> CrawlRun | None:
+        with self.session() as s:
+            return s.get(CrawlRun, run_id)
+
+    def runs(
+        self, spider: str | None = None, failed: bool = False, limit: int = 20
+    ) -> list[CrawlRun]:
+        with self.session() as s:
+            stmt = select(CrawlRun).order_by(CrawlRun.id.desc()).limit(limit)
+            if spider:
+                stmt = stmt.where(CrawlRun.spider == spider)
+            if failed:
+                stmt = stmt.where(
+                    (CrawlRun.finish_reason.is_(None))
+                    | (CrawlRun.finish_reason != "finished")
+                    | (CrawlRun.errors > 0)
+                )
+            return list(s.scalars(stmt))
+
+    def last_run(self, spider: str, finished_only: bool = False) -> CrawlRun | None:
+        runs = self.runs(spider=spider, limit=1) if not finished_only else None
+        if runs is not None:
+            return runs[0] if runs else None
+        with self.session() as s:
+            stmt = (
+                select(CrawlRun)
+                .where(CrawlRun.spider == spider, CrawlRun.finished_at.is_not(None))
+                .order_by(CrawlRun.id.desc())
+                .limit(1)
+            )
+            return s.scalar(stmt)
+
+    def last_successful_run(self, spider: str) -> CrawlRun | None:
+        with self.session() as s:
+            stmt = (
+                select(CrawlRun)
+                .where(CrawlRun.spider == spider, CrawlRun.finish_reason == "finished")
+                .order_by(CrawlRun.id.desc())
+                .limit(1)
+            )
+            return s.scalar(stmt)
+
+    def unfinished_runs(self, spider: str | None = None) -> list[CrawlRun]:
+        with self.session() as s:
+            stmt = select(CrawlRun).where(CrawlRun.finished_at.is_(None))
+            if spider:
+                stmt = stmt.where(CrawlRun.spider == spider)
+            return list(s.scalars(stmt))
+
+
+def _published(stmt: Select[Any]) -> Select[Any]:
+    return stmt.where(and_(Article.relevance == "relevant", Article.duplicate_of.is_(None)))
+
+
+def _values(record: ArticleRecord) -> dict[str, Any]:
+    values = dict(record.__dict__)
+    values["first_seen_at"] = utcnow()
+    return values
+
+
+def _insert_ignore(s: Session, values: dict[str, Any]) -> Any:
+    dialect = s.get_bind().dialect.name
+    if dialect == "sqlite":
+        return sqlite.insert(Article).values(**values).on_conflict_do_nothing()
+    if dialect == "postgresql":
+        return postgresql.insert(Article).values(**values).on_conflict_do_nothing()
+    raise NotImplementedError(f"unsupported database backend {dialect!r}")

@@ -1,0 +1,275 @@
+"""The replay server: serves a tree ``DIR/<sitehost>/…`` through the mirror protocol.
+
+``GET /<sitehost>/<path>?<query>`` answers what ``https://<sitehost>/<path>?<query>`` would
+(see tests/sites/README.md for the mapping rules). Every answer carries ETag and
+Last-Modified and honours conditional requests with 304, so crawls can be checked for
+revalidation. Every request is logged (in memory and optionally as JSON lines), and
+``POST /_replay/faults`` makes a host answer an error status, for health tests.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import socket
+import threading
+import time
+from dataclasses import asdict, dataclass, field
+from email.utils import formatdate, parsedate_to_datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import unquote
+
+import uvicorn
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+_JSESSIONID = re.compile(r";jsessionid=[^/?#]*", re.IGNORECASE)
+CONTENT_TYPES = {
+    ".html": "text/html; charset=utf-8",
+    ".htm": "text/html; charset=utf-8",
+    ".xml": "text/xml; charset=utf-8",
+    ".txt": "text/plain; charset=utf-8",
+}
+INDEX_FILES = ("index.html", "index.xml")
+
+
+@dataclass(frozen=True)
+class Resolved:
+    status: int
+    file: Path | None = None
+    content_type: str | None = None
+    location: str | None = None
+
+
+@dataclass
+class LoggedRequest:
+    method: str
+    host: str
+    path: str  # as sent, percent-encoded
+    query: str
+    status: int
+    if_none_match: str | None
+    if_modified_since: str | None
+    time: float = field(default_factory=time.time)
+
+    @property
+    def url(self) -> str:
+        return f"https://{self.host}{self.path}" + (f"?{self.query}" if self.query else "")
+
+    @property
+    def conditional(self) -> bool:
+        return bool(self.if_none_match or self.if_modified_since)
+
+
+class ReplayTree:
+    """Maps site URLs to files of the tree (no HTTP here, so tests can use it directly)."""
+
+    def __init__(self, root: Path):
+        self.root = root.resolve()
+        if not self.root.is_dir():
+            raise FileNotFoundError(f"replay directory {root} does not exist")
+
+    def routes(self, host: str) -> dict[str, dict[str, Any]]:
+        path = self.root / host / "_routes.json"
+        if not path.is_file():
+            return {}
+        data: dict[str, dict[str, Any]] = json.loads(path.read_text(encoding="utf-8"))
+        return data
+
+    def resolve(self, host: str, raw_path: str, raw_query: str = "") -> Resolved:
+        host_dir = (self.root / host).resolve()
+        if host_dir.parent != self.root or not host_dir.is_dir():
+            return Resolved(404)
+        path = _JSESSIONID.sub("", raw_path) or "/"
+        routes = self.routes(host)
+        route = routes.get(f"{path}?{raw_query}") if raw_query else None
+        route = route or routes.get(path)
+        if route is not None:
+            return self._from_route(host_dir, route)
+        return self._from_file(host_dir, path)
+
+    def resolve_url(self, url: str) -> Resolved:
+        from urllib.parse import urlsplit
+
+        parts = urlsplit(url)
+        return self.resolve(parts.netloc, parts.path or "/", parts.query)
+
+    def _from_route(self, host_dir: Path, route: dict[str, Any]) -> Resolved:
+        status = int(route.get("status", 200))
+        if status in (301, 302, 303, 307, 308):
+            return Resolved(status, location=route["location"])
+        file = (host_dir / route["file"]).resolve()
+        if not file.is_file() or host_dir not in file.parents:
+            return Resolved(404)
+        return Resolved(status, file, route.get("content_type") or _content_type(file))
+
+    def _from_file(self, host_dir: Path, path: str) -> Resolved:
+        target = (host_dir / unquote(path).lstrip("/")).resolve()
+        if target != host_dir and host_dir not in target.parents:
+            return Resolved(404)
+        if target.is_dir():
+            if not path.endswith("/"):
+                return Resolved(301, location=path + "/")
+            for index in INDEX_FILES:
+                if (target / index).is_file():
+                    target = target / index
+                    break
+            else:
+                return Resolved(404)
+        content_type = _content_type(target)
+        if not target.is_file() or content_type is None or target.name == "_routes.json":
+            return Resolved(404)
+        return Resolved(200, target, content_type)
+
+
+def _content_type(file: Path) -> str | None:
+    return CONTENT_TYPES.get(file.suffix.lower())
+
+
+def _not_modified(request: Request, etag: str, mtime: float) -> bool:
+    if_none_match = request.headers.get("if-none-match")
+    if if_none_match is not None:
+        tags = {t.strip().removeprefix("W/") for t in if_none_match.split(",")}
+        return etag in tags or "*" in tags
+    if_modified_since = request.headers.get("if-modified-since")
+    if if_modified_since:
+        try:
+            return int(mtime) <= parsedate_to_datetime(if_modified_since).timestamp()
+        except (TypeError, ValueError):
+            return False
+    return False
+
+
+class ReplayApp:
+    def __init__(self, root: Path, log_file: Path | None = None):
+        self.tree = ReplayTree(root)
+        self.log: list[LoggedRequest] = []
+        self.faults: dict[str, int] = {}
+        self._lock = threading.Lock()
+        self._log_file = log_file
+        self.app = Starlette(
+            routes=[
+                Route("/_replay/faults", self.set_faults, methods=["POST", "GET"]),
+                Route("/_replay/log", self.get_log, methods=["GET"]),
+                Route("/{rest:path}", self.serve, methods=["GET", "HEAD"]),
+            ]
+        )
+
+    async def set_faults(self, request: Request) -> Response:
+        if request.method == "POST":
+            data = await request.json()
+            self.faults = {str(k): int(v) for k, v in data.items()}
+        return JSONResponse(self.faults)
+
+    async def get_log(self, request: Request) -> Response:
+        return JSONResponse([asdict(e) for e in self.log])
+
+    def _record(self, request: Request, host: str, path: str, query: str, status: int) -> None:
+        entry = LoggedRequest(
+            method=request.method,
+            host=host,
+            path=path,
+            query=query,
+            status=status,
+            if_none_match=request.headers.get("if-none-match"),
+            if_modified_since=request.headers.get("if-modified-since"),
+        )
+        with self._lock:
+            self.log.append(entry)
+            if self._log_file is not None:
+                with self._log_file.open("a", encoding="utf-8") as out:
+                    out.write(json.dumps(asdict(entry)) + "\n")
+
+    async def serve(self, request: Request) -> Response:
+        raw = request.scope.get("raw_path") or request.url.path.encode()
+        target = raw.decode("latin-1").split("?", 1)[0]
+        query = request.scope.get("query_string", b"").decode("latin-1")
+        host, _, rest = target.lstrip("/").partition("/")
+        path = "/" + rest
+        fault = self.faults.get(host)
+        if fault:
+            self._record(request, host, path, query, fault)
+            return Response(f"replayed fault {fault}\n", status_code=fault, media_type="text/plain")
+        resolved = self.tree.resolve(host, path, query)
+        if resolved.location is not None:
+            location = resolved.location
+            if location.startswith("/"):
+                location = f"https://{host}{location}"
+            self._record(request, host, path, query, resolved.status)
+            return Response(status_code=resolved.status, headers={"Location": location})
+        if resolved.file is None:
+            self._record(request, host, path, query, 404)
+            return Response("Not Found\n", status_code=404, media_type="text/plain")
+        body = resolved.file.read_bytes()
+        mtime = resolved.file.stat().st_mtime
+        etag = '"' + hashlib.sha1(body).hexdigest()[:20] + '"'
+        headers = {
+            "ETag": etag,
+            "Last-Modified": formatdate(mtime, usegmt=True),
+            "Content-Type": resolved.content_type or "application/octet-stream",
+        }
+        if resolved.status == 200 and _not_modified(request, etag, mtime):
+            self._record(request, host, path, query, 304)
+            return Response(
+                status_code=304, headers={"ETag": etag, "Last-Modified": headers["Last-Modified"]}
+            )
+        self._record(request, host, path, query, resolved.status)
+        if request.method == "HEAD":
+            headers["Content-Length"] = str(len(body))
+            return Response(status_code=resolved.status, headers=headers)
+        return Response(body, status_code=resolved.status, headers=headers)
+
+
+class ReplayServer:
+    """Runs a ReplayApp on 127.0.0.1 in a background thread (tests, ``demo``)."""
+
+    def __init__(
+        self, root: Path, host: str = "127.0.0.1", port: int = 0, log_file: Path | None = None
+    ):
+        self.replay = ReplayApp(root, log_file)
+        self._socket = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self._socket.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self._socket.bind((host, port))
+        self.host, self.port = self._socket.getsockname()[:2]
+        config = uvicorn.Config(self.replay.app, log_level="warning", lifespan="off")
+        self._server = uvicorn.Server(config)
+        self._thread = threading.Thread(
+            target=self._server.run, kwargs={"sockets": [self._socket]}, daemon=True
+        )
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    @property
+    def log(self) -> list[LoggedRequest]:
+        return self.replay.log
+
+    def start(self) -> ReplayServer:
+        self._thread.start()
+        deadline = time.monotonic() + 10
+        while not self._server.started:
+            if time.monotonic() > deadline:
+                raise RuntimeError("replay server did not start")
+            time.sleep(0.02)
+        return self
+
+    def stop(self) -> None:
+        self._server.should_exit = True
+        self._thread.join(timeout=10)
+        self._socket.close()
+
+    def __enter__(self) -> ReplayServer:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+def serve_forever(root: Path, host: str, port: int, log_file: Path | None = None) -> None:
+    replay = ReplayApp(root, log_file)
+    uvicorn.run(replay.app, host=host, port=port, log_level="info")

@@ -1,0 +1,93 @@
+"""The crawl log: every run — ``scrapy crawl`` by hand or scheduled — gets a ``crawl_runs``
+row and its own log file under the data dir."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, Self
+
+from scrapy import Spider, signals
+from scrapy.crawler import Crawler
+from scrapy.exceptions import NotConfigured
+from scrapy.statscollectors import StatsCollector
+
+from db.migrate import ensure_schema
+from db.repository import Repository
+
+logger = logging.getLogger(__name__)
+
+TRIGGER_ENV = "CLUSTERWATCH_TRIGGER"  # set by the scheduler; a bare `scrapy crawl` is "manual"
+RUN_ID_STAT = "clusterwatch/run_id"
+
+
+class CrawlLog:
+    def __init__(self, crawler: Crawler, repository: Repository, logs_dir: Path):
+        assert crawler.stats is not None and crawler.spidercls is not None
+        self.stats: StatsCollector = crawler.stats
+        self.repository = repository
+        spider = crawler.spidercls.name
+        trigger = os.environ.get(TRIGGER_ENV, "manual")
+        self.run_id = repository.start_run(spider, trigger, None, os.getpid())
+        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+        self.log_path = (logs_dir / spider / f"{stamp}-run{self.run_id}.log").resolve()
+        self.log_path.parent.mkdir(parents=True, exist_ok=True)
+        repository.update_run(self.run_id, log_path=str(self.log_path))
+        self.handler = logging.FileHandler(self.log_path, encoding="utf-8")
+        self.handler.setFormatter(
+            logging.Formatter(
+                crawler.settings.get("LOG_FORMAT"), crawler.settings.get("LOG_DATEFORMAT")
+            )
+        )
+        self.handler.setLevel(crawler.settings.get("CLUSTERWATCH_RUN_LOG_LEVEL", "INFO"))
+        logging.getLogger().addHandler(self.handler)
+        self.stats.set_value(RUN_ID_STAT, self.run_id)
+        logger.info(
+            "crawl run %s of %s (%s) logging to %s", self.run_id, spider, trigger, self.log_path
+        )
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> Self:
+        settings = crawler.settings
+        url = settings.get("CLUSTERWATCH_DATABASE_URL")
+        if not url:
+            raise NotConfigured("no database configured")
+        # A fresh install gets its schema on the first crawl.
+        ensure_schema(url)
+        extension = cls(crawler, Repository(url), Path(settings["CLUSTERWATCH_LOGS_DIR"]))
+        crawler.signals.connect(extension.spider_opened, signal=signals.spider_opened)
+        crawler.signals.connect(extension.spider_closed, signal=signals.spider_closed)
+        return extension
+
+    def spider_opened(self, spider: Spider) -> None:
+        self.stats.set_value(RUN_ID_STAT, self.run_id)
+
+    def spider_closed(self, spider: Spider, reason: str) -> None:
+        try:
+            self.repository.finish_run(self.run_id, finish_reason=reason, **run_summary(self.stats))
+            logger.info("crawl run %s finished: %s", self.run_id, reason)
+        finally:
+            logging.getLogger().removeHandler(self.handler)
+            self.handler.close()
+
+
+def run_summary(stats: StatsCollector) -> dict[str, Any]:
+    """The crawl_runs columns, read off Scrapy's stats."""
+    values = stats.get_stats()
+    prefix = "clusterwatch/upstream/status/"
+    by_status = {k.removeprefix(prefix): int(v) for k, v in values.items() if k.startswith(prefix)}
+    return {
+        "requests": int(values.get("clusterwatch/upstream/requests", 0)),
+        "responses_by_status": by_status,
+        "items_new": int(values.get("clusterwatch/items/new", 0)),
+        "items_duplicate": int(values.get("clusterwatch/items/duplicate", 0)),
+        "items_irrelevant": int(values.get("clusterwatch/items/irrelevant", 0)),
+        "items_skipped": int(values.get("clusterwatch/skipped_known", 0)),
+        "article_links": int(values.get("clusterwatch/article_links", 0)),
+        "errors": int(values.get("log_count/ERROR", 0)),
+        "warnings": int(values.get("log_count/WARNING", 0)),
+        "stats": json.loads(json.dumps(values, default=str)),
+    }
