@@ -57,6 +57,20 @@ _ISO_DATE = re.compile(
 _URL_DATE = re.compile(r"/((?:19|20)\d{2})(\d{2})(\d{2})[_\-]")
 
 
+# Pruned on every source: page furniture that is never article text.
+COMMON_PRUNE = (
+    "//script",
+    "//style",
+    "//noscript",
+    "//form",
+    "//nav",
+    "//figure",
+    "//figcaption",
+    "//*[contains(concat(' ', normalize-space(@class), ' '), ' caption ')]",
+    "//*[contains(@class, 'share') or contains(@class, 'social')]",
+)
+
+
 @dataclass(frozen=True)
 class ExtractionRules:
     """What a spider declares about its article pages."""
@@ -109,17 +123,21 @@ def extract(
     topics = _texts(tree, rules.topics_xpath) if rules.topics_xpath else []
     alternates = _alternates(tree, url)
 
-    body, used_fallback = _body(tree, rules.body_xpaths)
+    prune = [*COMMON_PRUNE, *rules.prune_xpaths]
+    body = _declared_body(tree, rules.body_xpaths, prune)
+    used_fallback = body is None and bool(rules.body_xpaths)
+    if used_fallback:
+        logger.warning("declared article body not found on %s; using generic extraction", url)
     doc = trafilatura.bare_extraction(
-        lxml_html.tostring(body, encoding="unicode"),
+        lxml_html.tostring(tree if body is None else body, encoding="unicode"),
         url=url,
         with_metadata=not title or published is None,
         include_comments=False,
         include_tables=True,
         include_images=False,
-        prune_xpath=list(rules.prune_xpaths) or None,
+        prune_xpath=prune if body is None else None,
         deduplicate=False,
-        favor_precision=used_fallback,
+        favor_precision=body is None,
     )
     if doc is None or not getattr(doc, "text", None):
         raise ExtractionError(f"no article text found on {url}")
@@ -184,21 +202,46 @@ def _first_text(tree: lxml_html.HtmlElement, xpaths: Iterable[str]) -> str:
     return ""
 
 
-def _body(
-    tree: lxml_html.HtmlElement, xpaths: tuple[str, ...]
-) -> tuple[lxml_html.HtmlElement, bool]:
+def _declared_body(
+    tree: lxml_html.HtmlElement, xpaths: tuple[str, ...], prune: list[str]
+) -> lxml_html.HtmlElement | None:
+    """The source's declared article container, pruned, as a document of its own.
+
+    The declaration is authoritative: after pruning, class and id attributes are removed so
+    trafilatura's generic class-name heuristics (which drop e.g. a ``div.teaser`` lead)
+    cannot second-guess it.
+    """
     for xpath in xpaths:
-        found = tree.xpath(xpath)
-        if found and isinstance(found[0], lxml_html.HtmlElement):
-            wrapper = lxml_html.Element("html")
-            body = etree.SubElement(wrapper, "body")
-            article = etree.SubElement(body, "article")
-            for node in found:
-                article.append(_detached_copy(node))
-            return wrapper, False
-    if xpaths:
-        logger.warning("declared article body %s not found; using generic extraction", xpaths)
-    return tree, bool(xpaths)
+        found = [n for n in tree.xpath(xpath) if isinstance(n, lxml_html.HtmlElement)]
+        if not found:
+            continue
+        wrapper = lxml_html.Element("html")
+        article = etree.SubElement(etree.SubElement(wrapper, "body"), "article")
+        for node in found:
+            article.append(_detached_copy(node))
+        for rule in prune:
+            for node in wrapper.xpath(rule):
+                if isinstance(node, etree._Element) and node.getparent() is not None:
+                    _drop(node)
+        for node in wrapper.iter():
+            if isinstance(node.tag, str):
+                node.attrib.pop("class", None)
+                node.attrib.pop("id", None)
+        return wrapper
+    return None
+
+
+def _drop(node: etree._Element) -> None:
+    """Remove a node but keep its tail text (the text that follows it in its parent)."""
+    parent = node.getparent()
+    assert parent is not None
+    if node.tail:
+        previous = node.getprevious()
+        if previous is not None:
+            previous.tail = (previous.tail or "") + node.tail
+        else:
+            parent.text = (parent.text or "") + node.tail
+    parent.remove(node)
 
 
 def _detached_copy(node: lxml_html.HtmlElement) -> lxml_html.HtmlElement:
@@ -328,7 +371,7 @@ def _local_date(value: date) -> datetime:
 def _identifier() -> object:
     from py3langid.langid import MODEL_FILE, LanguageIdentifier
 
-    identifier = LanguageIdentifier.from_pickled_model(MODEL_FILE, norm_probs=True)
+    identifier = LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
     identifier.set_languages(["de", "en", "fr", "nl", "it", "es", "pl", "da", "sv"])
     return identifier
 

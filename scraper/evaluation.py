@@ -1,0 +1,97 @@
+"""Extraction quality against replayed pages: used by the quality gate test, the regen
+script and the benchmark. Reads a replayed tree directly (no HTTP, no crawl)."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections import Counter
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from scrapy.http import HtmlResponse
+from scrapy.spiderloader import SpiderLoader
+from scrapy.utils.project import get_project_settings
+
+from monitor.replay import ReplayTree
+from scraper.extract import Extracted, extract
+from scraper.relevance import is_relevant
+from scraper.spiders import SourceSpider
+
+_TOKEN = re.compile(r"\w+", re.UNICODE)
+MAX_REDIRECTS = 5
+
+
+@lru_cache(maxsize=1)
+def spider_classes() -> dict[str, type[SourceSpider]]:
+    loader = SpiderLoader.from_settings(get_project_settings())
+    return {name: loader.load(name) for name in loader.list()}
+
+
+@dataclass
+class Expected:
+    path: Path
+    source: str
+    data: dict[str, Any]
+
+    @property
+    def url(self) -> str:
+        return str(self.data["url"])
+
+
+def load_expected(root: Path, source: str) -> list[Expected]:
+    folder = root / source
+    return [
+        Expected(p, source, json.loads(p.read_text(encoding="utf-8")))
+        for p in sorted(folder.glob("*.json"))
+        if p.name != "manifest.json"
+    ]
+
+
+def fetch_replayed(tree: ReplayTree, url: str) -> HtmlResponse:
+    """The page the site would answer for ``url``, following replayed redirects."""
+    for _ in range(MAX_REDIRECTS):
+        resolved = tree.resolve_url(url)
+        if resolved.location is not None:
+            url = (
+                resolved.location
+                if "://" in resolved.location
+                else url.split("/", 3)[0] + "//" + url.split("/", 3)[2] + resolved.location
+            )
+            continue
+        if resolved.file is None:
+            raise FileNotFoundError(f"no replayed page for {url}")
+        return HtmlResponse(
+            url,
+            body=resolved.file.read_bytes(),
+            headers={"Content-Type": resolved.content_type or "text/html"},
+        )
+    raise RuntimeError(f"too many redirects for {url}")
+
+
+def extract_expected(tree: ReplayTree, item: Expected) -> Extracted:
+    spider = spider_classes()[item.source]
+    response = fetch_replayed(tree, item.url)
+    return extract(response.text, response.url, spider.extraction)
+
+
+def relevant(source: str, extracted: Extracted, keywords: list[str]) -> bool:
+    if spider_classes()[source].relevance == "all":
+        return True
+    return is_relevant(extracted.title, extracted.text, keywords)
+
+
+def tokens(text: str) -> list[str]:
+    return _TOKEN.findall(text.lower())
+
+
+def token_f1(extracted: str, gold: str) -> float:
+    got, want = Counter(tokens(extracted)), Counter(tokens(gold))
+    overlap = sum((got & want).values())
+    if not overlap:
+        return 0.0
+    precision = overlap / sum(got.values())
+    recall = overlap / sum(want.values())
+    return 2 * precision * recall / (precision + recall)
