@@ -87,7 +87,10 @@ def run_summary(stats: StatsCollector) -> dict[str, Any]:
         "items_irrelevant": int(values.get("clusterwatch/items/irrelevant", 0)),
         "items_skipped": int(values.get("clusterwatch/skipped_known", 0)),
         "article_links": int(values.get("clusterwatch/article_links", 0)),
-        "errors": int(values.get("log_count/ERROR", 0)),
+        # A 5xx on a cached entry point is answered from the cache, so it never reaches the
+        # log as an error; count what the source really answered as well.
+        "errors": int(values.get("log_count/ERROR", 0))
+        + int(values.get("clusterwatch/upstream/problems", 0)),
         "warnings": int(values.get("log_count/WARNING", 0)),
         "stats": json.loads(json.dumps(values, default=str)),
     }
