@@ -9,6 +9,7 @@ from alembic.config import Config as AlembicConfig
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import inspect
+from sqlalchemy.exc import OperationalError
 
 from db.engine import create_db_engine
 
@@ -57,7 +58,12 @@ def ensure_schema(url: str) -> None:
                 f"database {engine.url!r} has tables but no migration version; "
                 "it was not created by clusterwatch"
             )
-        upgrade(url)
+        try:
+            upgrade(url)
+        except OperationalError:
+            # Another process (a second crawl started at the same moment) created it first.
+            if current_revision(url) != head_revision():
+                raise
         return
     if current != head_revision():
         raise SchemaOutOfDate(

@@ -6,9 +6,9 @@ import enum
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import Select, and_, func, select
+from sqlalchemy import CursorResult, Select, and_, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -52,6 +52,11 @@ class Repository:
     def session(self) -> Session:
         return self._sessions()
 
+    def ping(self) -> None:
+        """Raise unless the database answers a query on our schema (for /healthz)."""
+        with self.session() as s:
+            s.execute(select(Article.id).limit(1)).first()
+
     # -- articles ---------------------------------------------------------------------
 
     def is_known(self, canonical_url: str) -> bool:
@@ -89,7 +94,7 @@ class Repository:
             if record.duplicate_of is None:
                 record.duplicate_of = self._original_of_alternates(s, record.alternates)
             values = _values(record)
-            inserted = s.execute(_insert_ignore(s, values)).rowcount
+            inserted = cast("CursorResult[Any]", s.execute(_insert_ignore(s, values))).rowcount
             if inserted:
                 row_id = s.scalar(
                     select(Article.id).where(Article.canonical_url == record.canonical_url)
@@ -219,6 +224,39 @@ class Repository:
             stmt = (
                 select(CrawlRun)
                 .where(CrawlRun.spider == spider, CrawlRun.finish_reason == "finished")
+                .order_by(CrawlRun.id.desc())
+                .limit(1)
+            )
+            return s.scalar(stmt)
+
+    def earlier_runs_had_links(self, spider: str, before_run_id: int, minimum: int = 1) -> bool:
+        """Did a successful run before ``before_run_id`` discover ``minimum`` article links?
+
+        Health uses it to tell "this source lost its links" from "this source never has any".
+        """
+        with self.session() as s:
+            stmt = (
+                select(CrawlRun.id)
+                .where(
+                    CrawlRun.spider == spider,
+                    CrawlRun.id < before_run_id,
+                    CrawlRun.finish_reason == "finished",
+                    CrawlRun.article_links >= max(minimum, 1),
+                )
+                .limit(1)
+            )
+            return s.execute(stmt).first() is not None
+
+    def run_of_process(self, spider: str, pid: int, started_after: datetime) -> CrawlRun | None:
+        """The run a crawl process recorded (pids are reused, so only runs since its launch)."""
+        with self.session() as s:
+            stmt = (
+                select(CrawlRun)
+                .where(
+                    CrawlRun.spider == spider,
+                    CrawlRun.pid == pid,
+                    CrawlRun.started_at >= started_after,
+                )
                 .order_by(CrawlRun.id.desc())
                 .limit(1)
             )

@@ -10,6 +10,8 @@ import numpy as np
 from datasketch import MinHash, MinHashLSH
 
 NUM_PERM = 128
+# Stored signatures must be read back with the scheme that made them: pin it.
+SCHEME = "affine64"
 SHINGLE_WORDS = 5
 _WORD = re.compile(r"\w+", re.UNICODE)
 
@@ -25,7 +27,7 @@ def content_hash(text: str) -> str:
 
 def minhash(text: str) -> MinHash:
     words = normalised_words(text)
-    signature = MinHash(num_perm=NUM_PERM)
+    signature = MinHash(num_perm=NUM_PERM, scheme=SCHEME)
     shingles = {
         " ".join(words[i : i + SHINGLE_WORDS])
         for i in range(max(1, len(words) - SHINGLE_WORDS + 1))
@@ -39,7 +41,9 @@ def to_bytes(signature: MinHash) -> bytes:
 
 
 def from_bytes(data: bytes) -> MinHash:
-    return MinHash(num_perm=NUM_PERM, hashvalues=np.frombuffer(data, dtype="<u8").copy())
+    return MinHash(
+        num_perm=NUM_PERM, scheme=SCHEME, hashvalues=np.frombuffer(data, dtype="<u8").copy()
+    )
 
 
 class NearDuplicateIndex:

@@ -9,11 +9,11 @@ from collections import Counter
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from scrapy.http import HtmlResponse
+from scrapy.settings import Settings
 from scrapy.spiderloader import SpiderLoader
-from scrapy.utils.project import get_project_settings
 
 from monitor.replay import ReplayTree
 from scraper.extract import Extracted, extract
@@ -22,12 +22,14 @@ from scraper.spiders import SourceSpider
 
 _TOKEN = re.compile(r"\w+", re.UNICODE)
 MAX_REDIRECTS = 5
+SPIDER_MODULES = ["spiders"]  # as in scraper.settings
 
 
 @lru_cache(maxsize=1)
 def spider_classes() -> dict[str, type[SourceSpider]]:
-    loader = SpiderLoader.from_settings(get_project_settings())
-    return {name: loader.load(name) for name in loader.list()}
+    # Only the spider modules matter here; no need to load the whole (config-reading) settings.
+    loader = SpiderLoader.from_settings(Settings({"SPIDER_MODULES": SPIDER_MODULES}))
+    return {name: cast(type[SourceSpider], loader.load(name)) for name in loader.list()}
 
 
 @dataclass

@@ -139,9 +139,10 @@ def extract(
         deduplicate=False,
         favor_precision=body is None,
     )
-    if doc is None or not getattr(doc, "text", None):
+    raw_text = getattr(doc, "text", None)
+    if not raw_text:
         raise ExtractionError(f"no article text found on {url}")
-    paragraphs = _clean_paragraphs(str(doc.text), rules)
+    paragraphs = _clean_paragraphs(str(raw_text), rules)
     if not paragraphs:
         raise ExtractionError(f"only boilerplate found on {url}")
     if not title:
@@ -184,7 +185,7 @@ def _node_text(node: object) -> str:
     if isinstance(node, str):
         return _normalise_space(node)
     if isinstance(node, etree._Element):
-        return _normalise_space(node.text_content())  # type: ignore[attr-defined]
+        return _normalise_space(node.text_content())
     return ""
 
 

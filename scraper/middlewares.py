@@ -17,6 +17,7 @@ logger = logging.getLogger(__name__)
 
 KIND = "cw_kind"  # request meta: "article" | "feed" | "listing" | "sitemap"
 CANONICAL = "cw_canonical"
+UPSTREAM = "cw_upstream"
 
 
 class KnownArticleMiddleware:
@@ -64,6 +65,8 @@ class UpstreamStatsMiddleware:
         return cls(crawler.stats)
 
     def process_request(self, request: Request, spider: Spider | None = None) -> None:
+        # Cache hits skip this method but still pass process_response: mark real requests.
+        request.meta[UPSTREAM] = True
         self.stats.inc_value("clusterwatch/upstream/requests")
         kind = request.meta.get(KIND, "other")
         self.stats.inc_value(f"clusterwatch/upstream/requests/{kind}")
@@ -71,6 +74,8 @@ class UpstreamStatsMiddleware:
     def process_response(
         self, request: Request, response: Response, spider: Spider | None = None
     ) -> Response:
+        if not request.meta.pop(UPSTREAM, False):
+            return response
         self.stats.inc_value(f"clusterwatch/upstream/status/{response.status}")
         if response.status in (403, 429) or response.status >= 500:
             # Bot protection and overload are the source's problem, not a crash: say so.

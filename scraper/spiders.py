@@ -51,6 +51,7 @@ class SourceSpider(Spider):
     interval_minutes: ClassVar[int] = 60
     canonical_rewrites: ClassVar[tuple[tuple[str, str], ...]] = ()
     extraction: ClassVar[ExtractionRules] = ExtractionRules()
+    allowed_domains: list[str]  # set from ``hosts`` (OffsiteMiddleware)
 
     def __init__(self, *args: Any, **kwargs: Any):
         super().__init__(*args, **kwargs)

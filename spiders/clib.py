@@ -11,10 +11,12 @@ class ClibSpider(SourceSpider):
     feeds = ("https://www.clib-cluster.de/de/feed/",)
     listings = ("https://www.clib-cluster.de/de/news/",)
     sitemaps = ("https://www.clib-cluster.de/wp-sitemap.xml",)
+    # Posts: /de|en/[<section>/]<slug-with-3+-words>/ (WordPress pages such as /de/ueber-uns/
+    # have short slugs); old site: news reader by id.
     article_pattern = (
-        r"(clib-cluster\.de/(de|en)/(?!(news|feed|category|tag|page|author|kontakt|impressum"
-        r"|datenschutz|ueber-uns|about-us|mitglieder|members|events|projekte|projects)/)"
-        r"[^/?]+/$|clib2021\.de(/en)?/news/news-clib2021\?id=\d+$)"
+        r"clib-cluster\.de/(de|en)/(?!(news|feed|category|tag|page|author|search|wp-content"
+        r"|wp-json)/)([a-z0-9-]+/)?[a-z0-9]+(-[a-z0-9]+){2,}/$"
+        r"|clib2021\.de(/en)?/news/news-clib2021\?id=\d+$"
     )
     next_page_xpaths = ("//a[contains(@class, 'next') and contains(@class, 'page-numbers')]/@href",)
     relevance = "all"

@@ -19,7 +19,8 @@ class ClusterplattformSpider(SourceSpider):
         r"/CLUSTER/Redaktion/DE/(Kurzmeldungen/[^?]+|Standardartikel/ClusterERFOLGE/[^/?]+)\.html$"
     )
     next_page_xpaths = (
-        "//div[contains(@class, 'navIndex')]//li[contains(@class, 'forward')]/a/@href",
+        "//div[contains(@class, 'navIndex')]"
+        "//a[contains(concat(' ', normalize-space(@class), ' '), ' forward ')]/@href",
         "//a[@rel='next']/@href",
     )
     relevance = "all"

@@ -1,0 +1,251 @@
+"""End to end: the real ``scrapy crawl`` against the replay server into a temp database.
+
+Per source: exactly the expected articles, variants and alias hosts folded, robots.txt
+obeyed, the Windows-1252 page decoded, irrelevant releases marked; a second crawl makes no
+article request and revalidates entry points with 304; a new article is picked up alone.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+
+from db.repository import Repository
+from monitor.replay import LoggedRequest, ReplayServer, ReplayTree
+from scraper.evaluation import load_expected, spider_classes
+from scraper.extract import parse_date
+from scraper.spiders import SourceSpider
+from tests.conftest import EXPECTED, copy_sites, manifest, run_crawl
+
+SOURCES = sorted(spider_classes())
+NEW_TITLE = "Neue Testmeldung: Innovationscluster starten gemeinsames Reallabor"
+NEW_PARAGRAPH = (
+    "Testabsatz {n}: Das Cluster meldet das Reallabor Nummer {n}, in dem Partner aus "
+    "Forschung und Mittelstand Verfahren {n} erproben, Prototyp {n} bauen und Ergebnis {n} "
+    "gemeinsam mit Anwendern aus der Region bewerten."
+)
+
+
+@dataclass
+class Crawled:
+    source: str
+    spider: SourceSpider
+    server: ReplayServer
+    sites: Path
+    repository: Repository
+    data_dir: Path
+    first: list[LoggedRequest]
+    second: list[LoggedRequest]
+
+
+def _requests_during(server: ReplayServer, action: object) -> list[LoggedRequest]:
+    start = len(server.log)
+    action()  # type: ignore[operator]
+    return list(server.log[start:])
+
+
+@pytest.fixture(scope="module", params=SOURCES)
+def crawled(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory):
+    source = request.param
+    base = tmp_path_factory.mktemp(source)
+    sites = copy_sites(base / "sites")
+    data_dir = base / "data"
+    with ReplayServer(sites) as server:
+        first = _requests_during(server, lambda: run_crawl(source, data_dir, server.url))
+        second = _requests_during(server, lambda: run_crawl(source, data_dir, server.url))
+        yield Crawled(
+            source,
+            spider_classes()[source](),
+            server,
+            sites,
+            Repository(f"sqlite:///{data_dir / 'clusterwatch.db'}"),
+            data_dir,
+            first,
+            second,
+        )
+
+
+def _is_article(spider: SourceSpider, entry: LoggedRequest) -> bool:
+    return spider.is_article_url(entry.url)
+
+
+def test_first_crawl_stores_exactly_the_expected_articles(crawled: Crawled) -> None:
+    expected = {
+        crawled.spider.canonical(e.url): e.data for e in load_expected(EXPECTED, crawled.source)
+    }
+    stored = {a.canonical_url: a for a in crawled.repository.articles(crawled.source)}
+    assert set(stored) == set(expected)
+    for canonical, data in expected.items():
+        article = stored[canonical]
+        assert article.title == data["title"]
+        assert article.relevance == ("relevant" if data["relevant"] else "irrelevant")
+        assert article.published_at == parse_date(str(data["published_local"]).replace("T", " "))
+        assert article.raw_html and article.content_hash and article.text
+
+
+def test_variants_fold_into_one_article(crawled: Crawled) -> None:
+    variants: dict[str, list[str]] = manifest(crawled.source).get("variants", {})
+    stored = {a.canonical_url for a in crawled.repository.articles(crawled.source)}
+    for url, others in variants.items():
+        canonical = crawled.spider.canonical(url)
+        assert canonical in stored
+        for variant in others:
+            assert crawled.spider.canonical(variant) == canonical, variant
+    # Each article was requested at most once, whichever variants the site linked.
+    fetched = [
+        crawled.spider.canonical(e.url)
+        for e in crawled.first
+        if _is_article(crawled.spider, e) and e.status == 200
+    ]
+    assert len(fetched) == len(set(fetched))
+
+
+def test_robots_txt_is_obeyed(crawled: Crawled) -> None:
+    disallowed = manifest(crawled.source).get("robots_disallowed", [])
+    assert disallowed, "every replayed site has a robots.txt-disallowed article"
+    tree = ReplayTree(crawled.sites)
+    stored = {a.canonical_url for a in crawled.repository.articles(crawled.source)}
+    requested = {urlsplit(e.url).path for e in crawled.first + crawled.second}
+    for url in disallowed:
+        assert tree.resolve_url(url).status == 200, "the disallowed page exists"
+        assert crawled.spider.is_article_url(url), "…and looks like an article"
+        assert urlsplit(url).path not in requested
+        assert crawled.spider.canonical(url) not in stored
+    assert any(e.path == "/robots.txt" for e in crawled.first)
+
+
+def test_alias_hosts_fold_to_the_canonical_host(crawled: Crawled) -> None:
+    aliases = manifest(crawled.source).get("alias_host_articles", [])
+    stored = {a.canonical_url: a for a in crawled.repository.articles(crawled.source)}
+    for url in aliases:
+        canonical = crawled.spider.canonical(url)
+        assert urlsplit(canonical).hostname == crawled.spider.hosts[0]
+        assert canonical in stored
+    if crawled.source in ("bmwe", "clib"):
+        assert aliases, f"{crawled.source} has articles on alias hosts"
+
+
+def test_windows_1252_pages_are_decoded(crawled: Crawled) -> None:
+    pages = manifest(crawled.source).get("windows_1252", [])
+    if isinstance(pages, str):
+        pages = [pages]
+    stored = {a.canonical_url: a for a in crawled.repository.articles(crawled.source)}
+    for url in pages:
+        text = stored[crawled.spider.canonical(url)].text
+        assert "\ufffd" not in text and "Ã" not in text
+        assert re.search("[äöüÄÖÜß„“–]", text)
+
+
+def test_irrelevant_releases_are_stored_as_such(crawled: Crawled) -> None:
+    expected_irrelevant = {
+        crawled.spider.canonical(e.url)
+        for e in load_expected(EXPECTED, crawled.source)
+        if not e.data["relevant"]
+    }
+    stored = {
+        a.canonical_url
+        for a in crawled.repository.articles(crawled.source)
+        if a.relevance == "irrelevant"
+    }
+    assert stored == expected_irrelevant
+    if crawled.spider.relevance == "keywords":
+        assert len(expected_irrelevant) >= 3
+    published = {a.canonical_url for a in crawled.repository.feed_articles(crawled.source, 1000)}
+    assert not published & expected_irrelevant
+
+
+def test_crawl_log_rows(crawled: Crawled) -> None:
+    runs = crawled.repository.runs(crawled.source)
+    assert len(runs) >= 2
+    second, first = runs[0], runs[1]
+    assert first.finish_reason == "finished" and first.trigger == "manual"
+    assert first.items_new + first.items_duplicate + first.items_irrelevant == len(
+        load_expected(EXPECTED, crawled.source)
+    )
+    assert first.requests == len(crawled.first)
+    assert first.log_path and Path(first.log_path).is_file()
+    assert "crawl run" in Path(first.log_path).read_text("utf-8")
+    assert second.items_new == second.items_duplicate == second.items_irrelevant == 0
+    # Every article link found again was skipped as known (robots.txt keeps the rest out);
+    # pagination stopped early, so fewer links were seen than on the first crawl.
+    forbidden = int(second.stats.get("robotstxt/forbidden", 0))
+    assert second.items_skipped == second.article_links - forbidden > 0
+    assert second.article_links <= first.article_links
+
+
+def test_second_crawl_revalidates_and_fetches_no_article(crawled: Crawled) -> None:
+    assert not [e.url for e in crawled.second if _is_article(crawled.spider, e)]
+    entry_requests = [e for e in crawled.second if e.path != "/robots.txt"]
+    assert entry_requests, "the entry points were asked again"
+    for entry in entry_requests:
+        assert entry.conditional, f"{entry.url} sent no If-None-Match/If-Modified-Since"
+        assert entry.status == 304, f"{entry.url} answered {entry.status}"
+
+
+def _add_article(crawled: Crawled) -> str:
+    """Publish a new article on the replayed site: a page and a link on the first listing."""
+    tree = ReplayTree(crawled.sites)
+    host = crawled.spider.hosts[0]
+    template = next(
+        e
+        for e in load_expected(EXPECTED, crawled.source)
+        if urlsplit(e.url).hostname == host
+        and not urlsplit(e.url).query
+        and tree.resolve_url(e.url).file is not None
+        and e.data["relevant"]
+    )
+    page = tree.resolve_url(template.url).file
+    assert page is not None
+    body = page.read_text("utf-8")
+    replaced = 0
+    for n, paragraph in enumerate(str(template.data["text"]).split("\n\n")):
+        for form in (paragraph, html.escape(paragraph, quote=False)):
+            if form in body:
+                body = body.replace(form, NEW_PARAGRAPH.format(n=n))
+                replaced += 1
+                break
+    assert replaced >= 2, "template page keeps its paragraphs verbatim"
+    body = body.replace(str(template.data["title"]), NEW_TITLE)
+    path = urlsplit(template.url).path
+    numeric = re.search(r"/(\d{6,7})/", path)  # an ID segment (openPR) names the article
+    if numeric:
+        new_path = path.replace(numeric.group(0), f"/{int(numeric.group(1)) + 77777}/")
+    elif path.endswith("/"):
+        new_path = path.rstrip("/") + "-neu/"
+    else:
+        new_path = re.sub(r"(\.html)$", r"-neu\1", path)
+    target = tree.root / host / new_path.lstrip("/").replace("%20", " ")
+    if new_path.endswith("/"):
+        target = target / "index.html"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(body, "utf-8")
+    new_url = f"https://{host}{new_path}"
+    listing = tree.resolve_url(crawled.spider.listings[0]).file
+    assert listing is not None
+    text = listing.read_text("utf-8")
+    listing.write_text(
+        text.replace("</body>", f'<a href="{new_url}">{NEW_TITLE}</a></body>'), "utf-8"
+    )
+    return new_url
+
+
+def test_new_article_is_picked_up_alone(crawled: Crawled) -> None:
+    new_url = _add_article(crawled)
+    before = {a.canonical_url for a in crawled.repository.articles(crawled.source)}
+    lock = threading.Lock()
+    with lock:
+        third = _requests_during(
+            crawled.server, lambda: run_crawl(crawled.source, crawled.data_dir, crawled.server.url)
+        )
+    articles_fetched = [e.url for e in third if _is_article(crawled.spider, e)]
+    assert articles_fetched == [new_url]
+    after = {a.canonical_url: a for a in crawled.repository.articles(crawled.source)}
+    assert set(after) - before == {crawled.spider.canonical(new_url)}
+    assert after[crawled.spider.canonical(new_url)].title == NEW_TITLE
+    assert crawled.repository.runs(crawled.source, limit=1)[0].items_new == 1
