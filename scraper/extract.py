@@ -142,13 +142,14 @@ def extract(
     raw_text = getattr(doc, "text", None)
     if not raw_text:
         raise ExtractionError(f"no article text found on {url}")
-    paragraphs = _clean_paragraphs(str(raw_text), rules)
-    if not paragraphs:
-        raise ExtractionError(f"only boilerplate found on {url}")
     if not title:
         title = _normalise_space(getattr(doc, "title", None) or "")
     if not title:
         raise ExtractionError(f"no title found on {url}")
+    # The headline is not body text, even where a generic extraction picks it up.
+    paragraphs = [p for p in _clean_paragraphs(str(raw_text), rules) if p != title]
+    if not paragraphs:
+        raise ExtractionError(f"no article text besides the title on {url}")
 
     if published is None:
         published, date_source = _fallback_date(url, hints, getattr(doc, "date", None))

@@ -1,0 +1,53 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from pydantic import ValidationError
+
+from scraper.config import Config
+
+
+def test_defaults_work_without_any_file() -> None:
+    config = Config()
+    assert config.data_dir == Path("data")
+    assert config.db_url.startswith("sqlite:///") and config.db_url.endswith("clusterwatch.db")
+    assert config.mirror is None and config.feed_max_entries == 100
+
+
+def test_toml_and_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    toml = tmp_path / "cw.toml"
+    toml.write_text(
+        'data_dir = "/srv/cw"\nrelevance_keywords = ["cluster", "netzwerk"]\n'
+        '[sources.openpr]\nlistings = ["https://www.openpr.de/news/kategorien.html"]\n'
+        "interval_minutes = 15\n[health]\nmax_errors = 3\n[health.sources.bmwe]\nmax_errors = 9\n",
+        "utf-8",
+    )
+    monkeypatch.setenv("CLUSTERWATCH_CONFIG", str(toml))
+    monkeypatch.setenv("DATABASE_URL", "postgresql+psycopg://u@db/cw")
+    monkeypatch.setenv("CLUSTERWATCH_MIRROR", "http://127.0.0.1:8765/")
+    config = Config()
+    assert config.data_dir == Path("/srv/cw")
+    assert config.db_url == "postgresql+psycopg://u@db/cw"
+    assert config.mirror == "http://127.0.0.1:8765"
+    assert config.source("openpr").interval_minutes == 15
+    assert config.source("clib").interval_minutes is None
+    assert config.thresholds("bmwe").max_errors == 9
+    assert config.thresholds("clib").max_errors == 3
+    monkeypatch.setenv("CLUSTERWATCH_DATA_DIR", "/elsewhere")
+    assert Config().data_dir == Path("/elsewhere")  # environment beats the file
+
+
+def test_bad_input_is_refused_clearly(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CLUSTERWATCH_MIRROR", "127.0.0.1:8765")
+    with pytest.raises(ValidationError, match="mirror must be an http"):
+        Config()
+    monkeypatch.delenv("CLUSTERWATCH_MIRROR")
+    toml = tmp_path / "cw.toml"
+    toml.write_text("[sources.openpr]\nintervall = 5\n", "utf-8")  # typo
+    monkeypatch.setenv("CLUSTERWATCH_CONFIG", str(toml))
+    with pytest.raises(ValidationError, match="intervall"):
+        Config()
+    monkeypatch.setenv("CLUSTERWATCH_CONFIG", str(tmp_path / "missing.toml"))
+    with pytest.raises(FileNotFoundError, match="missing.toml"):
+        Config()
