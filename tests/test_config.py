@@ -49,5 +49,5 @@ def test_bad_input_is_refused_clearly(tmp_path: Path, monkeypatch: pytest.Monkey
     with pytest.raises(ValidationError, match="intervall"):
         Config()
     monkeypatch.setenv("CLUSTERWATCH_CONFIG", str(tmp_path / "missing.toml"))
-    with pytest.raises(FileNotFoundError, match="missing.toml"):
+    with pytest.raises(FileNotFoundError, match=r"missing\.toml"):
         Config()

@@ -74,7 +74,7 @@ def test_same_text_under_another_url_is_a_duplicate(repo: Repository) -> None:
 
 def test_translation_is_a_duplicate_of_its_alternate(repo: Repository) -> None:
     _, de = repo.add_article(record("https://c/de/x/"))
-    result, en = repo.add_article(
+    result, _en = repo.add_article(
         record(
             "https://c/en/x/",
             text="An entirely English text about the cluster. " * 5,
