@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import fcntl
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from alembic import command
@@ -9,6 +13,7 @@ from alembic.config import Config as AlembicConfig
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import inspect
+from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 
 from db.engine import create_db_engine
@@ -47,13 +52,22 @@ def ensure_schema(url: str) -> None:
     """Create the schema on an empty database; refuse to run on an outdated one.
 
     Upgrading a populated database is a deliberate operator step (``clusterwatch db
-    upgrade``), so a crawl never migrates data behind the operator's back.
+    upgrade``), so a crawl never migrates data behind the operator's back. Two crawls that
+    start at the same moment on a fresh database must not both create it: SQLite makes the
+    tables visible before Alembic records the version, so creation is serialised.
     """
+    with _schema_lock(url):
+        _ensure_schema(url)
+
+
+def _ensure_schema(url: str) -> None:
     engine = create_db_engine(url)
     current = current_revision(url)
     if current is None:
         tables = set(inspect(engine).get_table_names())
         if tables - {"alembic_version"}:
+            if _wait_for_head(url):
+                return  # another process (without our lock: not SQLite) just created it
             raise SchemaOutOfDate(
                 f"database {engine.url!r} has tables but no migration version; "
                 "it was not created by clusterwatch"
@@ -61,8 +75,7 @@ def ensure_schema(url: str) -> None:
         try:
             upgrade(url)
         except OperationalError:
-            # Another process (a second crawl started at the same moment) created it first.
-            if current_revision(url) != head_revision():
+            if not _wait_for_head(url):
                 raise
         return
     if current != head_revision():
@@ -70,3 +83,32 @@ def ensure_schema(url: str) -> None:
             f"database schema is at {current}, code expects {head_revision()}: "
             "run `clusterwatch db upgrade`"
         )
+
+
+def _wait_for_head(url: str, seconds: float = 10.0) -> bool:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if current_revision(url) == head_revision():
+            return True
+        time.sleep(0.2)
+    return False
+
+
+@contextmanager
+def _schema_lock(url: str) -> Iterator[None]:
+    parsed = make_url(url)
+    if (
+        parsed.get_backend_name() != "sqlite"
+        or not parsed.database
+        or parsed.database == ":memory:"
+    ):
+        yield
+        return
+    lock_path = Path(parsed.database).with_suffix(".migrate.lock")
+    lock_path.parent.mkdir(parents=True, exist_ok=True)
+    with lock_path.open("a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)

@@ -2,22 +2,333 @@
 
 from __future__ import annotations
 
+import csv
+import json
+import os
+import shutil
+import sys
+from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.table import Table
 
-from scraper.config import load_config
+from scraper.config import CONFIG_ENV, Config, load_config
 
 app = typer.Typer(
-    help="Watch innovation-cluster sites and publish new announcements as feeds.",
+    help="Watch innovation-cluster sites and publish new announcements as RSS/Atom feeds.",
     no_args_is_help=True,
     pretty_exceptions_show_locals=False,
 )
 db_app = typer.Typer(help="Database maintenance.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 console = Console()
+err = Console(stderr=True)
+
+
+def _config() -> Config:
+    try:
+        return load_config()
+    except Exception as error:  # pydantic's ValidationError or a missing config file
+        err.print(f"[red]configuration error:[/] {error}")
+        raise typer.Exit(2) from error
+
+
+def _repository(config: Config) -> Any:
+    from db.migrate import SchemaOutOfDate, ensure_schema
+    from db.repository import Repository
+
+    try:
+        ensure_schema(config.db_url)
+    except SchemaOutOfDate as error:
+        err.print(f"[red]{error}[/]")
+        raise typer.Exit(2) from error
+    return Repository(config.db_url)
+
+
+def _source_names(config: Config, names: list[str] | None) -> list[str]:
+    from monitor.sources import list_sources
+
+    known = {s.name: s for s in list_sources(config)}
+    if not names:
+        return [n for n, s in known.items() if s.enabled]
+    unknown = [n for n in names if n not in known]
+    if unknown:
+        err.print(f"[red]unknown source(s): {', '.join(unknown)}[/] (known: {', '.join(known)})")
+        raise typer.Exit(2)
+    return names
+
+
+@app.command()
+def run() -> None:
+    """Run the service: scheduled crawls, feeds and the HTTP server (status page, /feeds)."""
+    from monitor.service import run_service
+
+    config = _config()
+    console.print(
+        f"clusterwatch: data in [bold]{config.data_dir.resolve()}[/], feeds at "
+        f"http://{config.http_host}:{config.http_port}/feeds/all.xml, status page at "
+        f"http://{config.http_host}:{config.http_port}/"
+    )
+    run_service(config)
+
+
+@app.command()
+def crawl(
+    sources: Annotated[
+        list[str] | None, typer.Argument(help="Sources to crawl (default: all enabled).")
+    ] = None,
+) -> None:
+    """Crawl sources once now, with a progress bar per source and a summary table."""
+    from monitor.crawls import run_crawls, summary_table
+    from monitor.feeds import build_feeds
+    from monitor.sources import list_sources
+
+    config = _config()
+    names = _source_names(config, sources)
+    repository = _repository(config)
+    outcomes = run_crawls(config, names, console)
+    console.print(summary_table(outcomes))
+    if any(o.run and o.run.items_new for o in outcomes):
+        changed = build_feeds(config, repository, list_sources(config))
+        console.print(f"feeds rebuilt: {len(changed)} file(s) changed in {config.feeds_dir}")
+    failed = [
+        o.source
+        for o in outcomes
+        if o.returncode != 0 or o.run is None or o.run.finish_reason != "finished"
+    ]
+    if failed:
+        err.print(f"[red]crawl failed for: {', '.join(failed)}[/] — see `clusterwatch log RUN_ID`")
+        raise typer.Exit(1)
+
+
+@app.command()
+def feed(
+    output: Annotated[
+        Path | None,
+        typer.Option(
+            help="Write the feeds into this directory instead of DATA_DIR/feeds.", file_okay=False
+        ),
+    ] = None,
+) -> None:
+    """Build the RSS/Atom feeds now (all + one per source)."""
+    from monitor.feeds import build_feeds
+    from monitor.sources import list_sources
+
+    config = _config()
+    target = output or config.feeds_dir
+    changed = build_feeds(config, _repository(config), list_sources(config), output_dir=output)
+    console.print(f"{len(changed)} feed file(s) changed in {target}")
+    for path in changed:
+        console.print(f"  {path}")
+
+
+@app.command()
+def serve(
+    host: Annotated[
+        str | None, typer.Option(help="Address to bind (default from config: 127.0.0.1).")
+    ] = None,
+    port: Annotated[int | None, typer.Option(help="Port (default from config: 8080).")] = None,
+) -> None:
+    """Serve feeds, the status page and /healthz over HTTP (no crawling)."""
+    from monitor.server import serve as serve_http
+
+    config = _config()
+    _repository(config)
+    serve_http(config, host, port)
+
+
+@app.command()
+def status() -> None:
+    """Per-source health table; exit code 1 when any source is unhealthy (for cron/Nagios)."""
+    from monitor.health import evaluate, health_table
+
+    config = _config()
+    healths = evaluate(config, _repository(config))
+    console.print(health_table(healths))
+    raise typer.Exit(1 if any(h.unhealthy for h in healths) else 0)
+
+
+@app.command()
+def runs(
+    source: Annotated[str | None, typer.Option(help="Only this source.")] = None,
+    failed: Annotated[
+        bool, typer.Option("--failed", help="Only runs that failed or had errors.")
+    ] = False,
+    limit: Annotated[int, typer.Option(min=1, help="How many runs.")] = 20,
+) -> None:
+    """The crawl log: recent runs, newest first."""
+    config = _config()
+    if source:
+        _source_names(config, [source])
+    table = Table(title="Crawl runs")
+    for column in (
+        "id",
+        "source",
+        "trigger",
+        "started (UTC)",
+        "duration",
+        "result",
+        "requests",
+        "new",
+        "dup",
+        "irrel.",
+        "skipped",
+        "errors",
+        "warnings",
+    ):
+        table.add_column(column)
+    for r in _repository(config).runs(spider=source, failed=failed, limit=limit):
+        duration = (
+            f"{(r.finished_at - r.started_at).total_seconds():.0f}s" if r.finished_at else "running"
+        )
+        ok = r.finish_reason == "finished" and not r.errors
+        table.add_row(
+            str(r.id),
+            r.spider,
+            r.trigger,
+            r.started_at.strftime("%Y-%m-%d %H:%M:%S"),
+            duration,
+            ("[green]" if ok else "[red]") + (r.finish_reason or "—"),
+            str(r.requests),
+            str(r.items_new),
+            str(r.items_duplicate),
+            str(r.items_irrelevant),
+            str(r.items_skipped),
+            str(r.errors),
+            str(r.warnings),
+        )
+    console.print(table)
+
+
+@app.command()
+def log(
+    run_id: Annotated[int, typer.Argument(help="Run id (see `clusterwatch runs`).")],
+    tail: Annotated[int | None, typer.Option(help="Only the last N lines.")] = None,
+    stats: Annotated[
+        bool, typer.Option("--stats", help="Print the run's Scrapy stats instead.")
+    ] = False,
+) -> None:
+    """Print a crawl run's log file (or its stats)."""
+    config = _config()
+    found = _repository(config).run(run_id)
+    if found is None:
+        err.print(f"[red]no crawl run {run_id}[/]")
+        raise typer.Exit(1)
+    if stats:
+        console.print_json(json.dumps(found.stats))
+        return
+    if not found.log_path or not Path(found.log_path).is_file():
+        err.print(f"[red]log file of run {run_id} is gone: {found.log_path}[/]")
+        raise typer.Exit(1)
+    lines = Path(found.log_path).read_text("utf-8", errors="replace").splitlines()
+    sys.stdout.write("\n".join(lines[-tail:] if tail else lines) + "\n")
+
+
+@app.command()
+def sources() -> None:
+    """The configured sources, their entry points and intervals."""
+    from scraper.evaluation import spider_classes
+
+    config = _config()
+    from monitor.sources import list_sources
+
+    table = Table(title="Sources")
+    for column in ("name", "label", "every", "enabled", "relevance", "hosts", "entry points"):
+        table.add_column(column, overflow="fold")
+    for info in list_sources(config):
+        spider = spider_classes()[info.name]
+        override = config.source(info.name)
+        entries = [
+            *(override.feeds if override.feeds is not None else spider.feeds),
+            *(override.listings if override.listings is not None else spider.listings),
+            *(override.sitemaps if override.sitemaps is not None else spider.sitemaps),
+        ]
+        table.add_row(
+            info.name,
+            info.label,
+            f"{info.interval_minutes} min",
+            "yes" if info.enabled else "no",
+            info.relevance,
+            ", ".join(info.hosts),
+            "\n".join(entries),
+        )
+    console.print(table)
+
+
+class ExportFormat(StrEnum):
+    json = "json"
+    csv = "csv"
+
+
+EXPORT_FIELDS = (
+    "canonical_url",
+    "url",
+    "source",
+    "title",
+    "published_at",
+    "date_source",
+    "language",
+    "relevance",
+    "duplicate_of",
+    "first_seen_at",
+    "topics",
+    "text",
+)
+
+
+@app.command()
+def export(
+    format: Annotated[
+        ExportFormat, typer.Option("--format", help="json or csv.")
+    ] = ExportFormat.json,
+    source: Annotated[str | None, typer.Option(help="Only this source.")] = None,
+    include_all: Annotated[
+        bool, typer.Option("--all", help="Include irrelevant items and duplicates.")
+    ] = False,
+    output: Annotated[
+        Path | None, typer.Option(help="Write to this file (default: stdout).")
+    ] = None,
+) -> None:
+    """Export stored announcements (published ones unless --all)."""
+    config = _config()
+    if source:
+        _source_names(config, [source])
+    articles = _repository(config).articles(source)
+    if not include_all:
+        articles = [a for a in articles if a.relevance == "relevant" and a.duplicate_of is None]
+    rows = [_export_row(a) for a in articles]
+    with _open_output(output) as out:
+        if format is ExportFormat.json:
+            json.dump(rows, out, ensure_ascii=False, indent=2)
+            out.write("\n")
+        else:
+            writer = csv.DictWriter(out, fieldnames=EXPORT_FIELDS)
+            writer.writeheader()
+            writer.writerows({**r, "topics": ";".join(r["topics"])} for r in rows)
+    if output:
+        console.print(f"{len(rows)} announcement(s) written to {output}")
+
+
+def _export_row(article: Any) -> dict[str, Any]:
+    row = {name: getattr(article, name) for name in EXPORT_FIELDS}
+    for name in ("published_at", "first_seen_at"):
+        row[name] = row[name].isoformat() if row[name] else None
+    return row
+
+
+class _Stdout:
+    def __enter__(self) -> Any:
+        return sys.stdout
+
+    def __exit__(self, *exc: object) -> None:
+        sys.stdout.flush()
+
+
+def _open_output(path: Path | None) -> Any:
+    return path.open("w", encoding="utf-8", newline="") if path else _Stdout()
 
 
 @db_app.command("upgrade")
@@ -27,7 +338,7 @@ def db_upgrade(
     """Create or migrate the database schema (Alembic)."""
     from db.migrate import current_revision, upgrade
 
-    url = load_config().db_url
+    url = _config().db_url
     upgrade(url, revision)
     console.print(f"database at revision [bold]{current_revision(url)}[/] ({url})")
 
@@ -40,8 +351,8 @@ def replay(
     ],
     host: Annotated[str, typer.Option(help="Address to bind.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8765,
-    log: Annotated[
-        Path | None, typer.Option(help="Append every request as JSON lines here.")
+    log_file: Annotated[
+        Path | None, typer.Option("--log", help="Append every request as JSON lines here.")
     ] = None,
 ) -> None:
     """Serve replayed sites through the mirror protocol (for CLUSTERWATCH_MIRROR)."""
@@ -51,7 +362,70 @@ def replay(
         f"replaying [bold]{directory}[/] at http://{host}:{port}/<sitehost>/… — "
         f"crawl with CLUSTERWATCH_MIRROR=http://{host}:{port}"
     )
-    serve_forever(directory, host, port, log)
+    serve_forever(directory, host, port, log_file)
+
+
+DEMO_TOML = """# Written by `clusterwatch demo`: the service against the bundled replayed sites.
+data_dir = "{data_dir}"
+mirror = "{mirror}"
+jitter_seconds = 5
+feed_rebuild_minutes = 1
+
+[sources.clusterplattform]
+interval_minutes = 1
+[sources.openpr]
+interval_minutes = 1
+[sources.bmwe]
+interval_minutes = 1
+[sources.clib]
+interval_minutes = 1
+"""
+
+
+@app.command()
+def demo(
+    data_dir: Annotated[
+        Path, typer.Option(help="Where the demo keeps its DB, feeds and logs.")
+    ] = Path("data-demo"),
+    sites: Annotated[
+        Path | None,
+        typer.Option(help="Replayed sites (default: the bundled tests/sites).", file_okay=False),
+    ] = None,
+    fresh: Annotated[bool, typer.Option(help="Start from an empty demo data dir.")] = True,
+) -> None:
+    """The service against the bundled replayed sites, offline: items appear within a minute."""
+    from monitor.replay import ReplayServer
+    from monitor.scheduler import project_root
+
+    root = sites or project_root() / "tests" / "sites"
+    if not root.is_dir():
+        err.print(
+            f"[red]no replayed sites at {root}[/] (run from a source checkout or pass --sites)"
+        )
+        raise typer.Exit(2)
+    if fresh and data_dir.exists():
+        shutil.rmtree(data_dir)
+    data_dir.mkdir(parents=True, exist_ok=True)
+    server = ReplayServer(root).start()
+    toml = data_dir / "clusterwatch.toml"
+    toml.write_text(DEMO_TOML.format(data_dir=data_dir.resolve(), mirror=server.url), "utf-8")
+    # Crawl processes started by the service read the same file.
+    os.environ[CONFIG_ENV] = str(toml.resolve())
+    for name in (
+        "CLUSTERWATCH_DATA_DIR",
+        "CLUSTERWATCH_MIRROR",
+        "DATABASE_URL",
+        "CLUSTERWATCH_DATABASE_URL",
+    ):
+        os.environ.pop(name, None)
+    load_config.cache_clear()
+    console.print(
+        f"demo: replaying {root} at {server.url}; every source crawls now and then every minute."
+    )
+    try:
+        run()
+    finally:
+        server.stop()
 
 
 def main() -> None:

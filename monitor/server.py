@@ -1,0 +1,280 @@
+"""The HTTP side of the service: feeds, the status page, crawl logs and a health check.
+
+Feeds are served from the files the feed builder writes, with a strong ETag (hash of the
+bytes) and Last-Modified (file mtime), so readers polling every few minutes get 304s. Feeds
+are gzipped by their handler rather than by Starlette's middleware because a gzipped body is
+a different representation and needs its own ETag (RFC 9110 §8.8.3); the middleware
+compresses the status page, the feed index and crawl logs.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import html
+import logging
+import os
+import re
+import socket
+import threading
+import time
+from dataclasses import dataclass
+from email.utils import formatdate, parsedate_to_datetime
+from pathlib import Path
+
+import uvicorn
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.middleware.gzip import GZipMiddleware
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
+from starlette.routing import Route
+from starlette.types import ASGIApp
+
+from db.repository import Repository
+from scraper.config import Config
+
+logger = logging.getLogger(__name__)
+
+# Only names the feed builder writes: no dots besides the suffix, so no traversal and no
+# half-written temp files (".all.xml.XXXX.tmp").
+FEED_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]*\.(xml|atom)$")
+FEED_MEDIA_TYPES = {
+    "xml": "application/rss+xml; charset=utf-8",
+    "atom": "application/atom+xml; charset=utf-8",
+}
+# Readers should revalidate every time: a 304 is cheap and new items show up at once.
+FEED_CACHE_CONTROL = "no-cache"
+STATUS_PAGE_MODULE = "monitor.status_page"
+
+
+@dataclass(frozen=True)
+class FeedFile:
+    """One snapshot of a feed file: bytes and mtime read from the same open file."""
+
+    body: bytes
+    mtime: float
+
+    @property
+    def etag(self) -> str:
+        return '"' + hashlib.sha256(self.body).hexdigest()[:32] + '"'
+
+    @property
+    def gzip_etag(self) -> str:
+        return self.etag[:-1] + '-gzip"'
+
+    @property
+    def last_modified(self) -> str:
+        return formatdate(self.mtime, usegmt=True)
+
+
+def read_feed_file(path: Path) -> FeedFile | None:
+    try:
+        with path.open("rb") as handle:
+            # fstat on the open file: os.replace may swap the name while we read.
+            return FeedFile(handle.read(), os.fstat(handle.fileno()).st_mtime)
+    except (FileNotFoundError, IsADirectoryError):
+        return None
+
+
+def accepts_gzip(request: Request) -> bool:
+    """Whether Accept-Encoding allows gzip (an explicit ``gzip`` q-value beats ``*``)."""
+    weights: dict[str, float] = {}
+    for part in request.headers.get("accept-encoding", "").split(","):
+        coding, _, params = part.partition(";")
+        weights[coding.strip().lower()] = _q_value(params)
+    for coding in ("gzip", "x-gzip", "*"):
+        if coding in weights:
+            return weights[coding] > 0
+    return False
+
+
+def _q_value(params: str) -> float:
+    name, _, value = params.strip().partition("=")
+    if name.strip().lower() != "q":
+        return 1.0
+    try:
+        return float(value)
+    except ValueError:
+        return 0.0
+
+
+def not_modified(request: Request, etags: tuple[str, ...], mtime: float) -> bool:
+    """RFC 9110 §13.2.2: If-None-Match (weak comparison) wins over If-Modified-Since."""
+    if_none_match = request.headers.get("if-none-match")
+    if if_none_match is not None:
+        wanted = {tag.strip().removeprefix("W/") for tag in if_none_match.split(",")}
+        return "*" in wanted or not wanted.isdisjoint(etags)
+    if_modified_since = request.headers.get("if-modified-since")
+    if if_modified_since:
+        try:
+            return int(mtime) <= parsedate_to_datetime(if_modified_since).timestamp()
+        except (TypeError, ValueError):
+            return False  # an unparsable date is ignored, as the RFC says
+    return False
+
+
+class Handlers:
+    """The endpoints; DB-touching ones are sync so Starlette runs them in its threadpool."""
+
+    def __init__(self, config: Config):
+        self.config = config
+        self._repository: Repository | None = None
+
+    @property
+    def repository(self) -> Repository:
+        # Created on first use: a broken database URL must not keep the server (and so
+        # /healthz's 503) from coming up.
+        if self._repository is None:
+            self._repository = Repository(self.config.db_url)
+        return self._repository
+
+    def feed(self, request: Request) -> Response:
+        name = request.path_params["name"]
+        match = FEED_NAME.match(name)
+        feed = read_feed_file(self.config.feeds_dir / name) if match else None
+        if match is None or feed is None:
+            return PlainTextResponse(f"no feed {name!r}\n", status_code=404)
+        compress = accepts_gzip(request)
+        headers = {
+            "ETag": feed.gzip_etag if compress else feed.etag,
+            "Last-Modified": feed.last_modified,
+            "Cache-Control": FEED_CACHE_CONTROL,
+            "Vary": "Accept-Encoding",
+        }
+        if not_modified(request, (feed.etag, feed.gzip_etag), feed.mtime):
+            return Response(status_code=304, headers=headers)
+        # mtime=0 keeps the gzip bytes (and so their ETag) identical across requests.
+        body = gzip.compress(feed.body, mtime=0) if compress else feed.body
+        if compress:
+            headers["Content-Encoding"] = "gzip"
+        headers["Content-Type"] = FEED_MEDIA_TYPES[match.group(1)]
+        headers["Content-Length"] = str(len(body))
+        return Response(b"" if request.method == "HEAD" else body, headers=headers)
+
+    def feed_index(self, request: Request) -> Response:
+        names = sorted(p.name for p in self.config.feeds_dir.glob("*") if FEED_NAME.match(p.name))
+        items = "".join(
+            f'<li><a href="/feeds/{html.escape(n)}">{html.escape(n)}</a></li>' for n in names
+        )
+        body = (
+            '<!doctype html><html lang="en"><head><meta charset="utf-8">'
+            "<title>clusterwatch feeds</title></head><body><h1>Feeds</h1>"
+            f"<ul>{items or '<li>no feeds built yet</li>'}</ul>"
+            '<p><a href="/">status page</a></p></body></html>'
+        )
+        return HTMLResponse(body)
+
+    def healthz(self, request: Request) -> Response:
+        try:
+            self.repository.ping()
+        except Exception as exc:  # any failure means "not healthy", whatever the driver
+            logger.warning("health check: database unavailable: %s", exc)
+            return JSONResponse(
+                {"status": "error", "database": f"unavailable ({type(exc).__name__})"},
+                status_code=503,
+            )
+        feeds = sum(1 for p in self.config.feeds_dir.glob("*") if FEED_NAME.match(p.name))
+        return JSONResponse({"status": "ok", "database": "ok", "feeds": feeds})
+
+    def run_log(self, request: Request) -> Response:
+        run_id = request.path_params["run_id"]
+        run = self.repository.run(run_id)
+        if run is None or not run.log_path:
+            return PlainTextResponse(f"no log for crawl run {run_id}\n", status_code=404)
+        try:
+            # Read once: a running crawl keeps appending, which would break Content-Length.
+            body = Path(run.log_path).read_bytes()
+        except FileNotFoundError:
+            return PlainTextResponse(
+                f"log file of crawl run {run_id} is gone: {run.log_path}\n", status_code=404
+            )
+        return Response(body, media_type="text/plain; charset=utf-8")
+
+    def status(self, request: Request) -> Response:
+        try:
+            from monitor.status_page import render_status
+        except ImportError as exc:
+            if exc.name != STATUS_PAGE_MODULE:
+                raise
+            return PlainTextResponse(
+                "status page not available: monitor.status_page is not installed\n",
+                status_code=503,
+            )
+        return HTMLResponse(render_status(self.config, self.repository))
+
+
+def create_app(config: Config) -> Starlette:
+    handlers = Handlers(config)
+    # Feeds do their own gzip (own ETag, honours q=0); the middleware's simple check would
+    # re-compress an identity answer for "gzip;q=0", so it wraps only the other routes.
+    gzipped = [Middleware(GZipMiddleware, minimum_size=500)]
+    read_only = ["GET", "HEAD"]
+    routes = [
+        Route("/", handlers.status, methods=read_only, middleware=gzipped),
+        Route("/feeds/", handlers.feed_index, methods=read_only, middleware=gzipped),
+        Route("/feeds/{name}", handlers.feed, methods=read_only),
+        Route("/healthz", handlers.healthz, methods=read_only),
+        Route("/runs/{run_id:int}/log", handlers.run_log, methods=read_only, middleware=gzipped),
+    ]
+    return Starlette(routes=routes)
+
+
+def serve(config: Config, host: str | None = None, port: int | None = None) -> None:
+    """Run the server in the foreground until interrupted (``clusterwatch serve``)."""
+    uvicorn.run(
+        create_app(config),
+        host=host or config.http_host,
+        port=config.http_port if port is None else port,
+        log_level="info",
+    )
+
+
+class BackgroundServer:
+    """Runs the app with uvicorn in a thread (inside ``clusterwatch run``, and in tests).
+
+    The socket is bound in ``__init__`` so port 0 yields a free port known before start.
+    ``app`` replaces ``create_app(config)``, e.g. to wrap it in a recording middleware.
+    """
+
+    def __init__(
+        self,
+        config: Config,
+        host: str | None = None,
+        port: int | None = None,
+        app: ASGIApp | None = None,
+    ):
+        self._socket = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self._socket.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self._socket.bind((host or config.http_host, config.http_port if port is None else port))
+        self.host, self.port = self._socket.getsockname()[:2]
+        app = app if app is not None else create_app(config)
+        uv_config = uvicorn.Config(app, log_level="warning", lifespan="off")
+        self._server = uvicorn.Server(uv_config)
+        self._thread = threading.Thread(
+            target=self._server.run, kwargs={"sockets": [self._socket]}, daemon=True
+        )
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    def start(self, timeout: float = 10) -> BackgroundServer:
+        self._thread.start()
+        deadline = time.monotonic() + timeout
+        while not self._server.started:
+            if time.monotonic() > deadline or not self._thread.is_alive():
+                raise RuntimeError(f"HTTP server on {self.url} did not start")
+            time.sleep(0.02)
+        return self
+
+    def stop(self) -> None:
+        self._server.should_exit = True
+        self._thread.join(timeout=10)
+        self._socket.close()
+
+    def __enter__(self) -> BackgroundServer:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()

@@ -1,0 +1,152 @@
+"""``clusterwatch run``: the service — scheduler, feeds, health and alerts, HTTP server.
+
+The HTTP server (uvicorn) owns the main thread; the scheduler runs in background threads.
+SIGTERM/SIGINT stop uvicorn, then the scheduler: no new crawls, running crawls get SIGTERM
+(Scrapy closes them gracefully) and are recorded; a second signal kills them at once.
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+from collections.abc import Callable, Sequence
+from types import FrameType
+from typing import TYPE_CHECKING, Any
+
+import uvicorn
+
+from db.repository import Repository
+from scraper.config import Config
+
+if TYPE_CHECKING:
+    from monitor.alerts import Alerter
+    from monitor.scheduler import CrawlScheduler
+    from monitor.sources import SourceInfo
+
+logger = logging.getLogger(__name__)
+
+STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
+_Handler = Callable[[int, FrameType | None], Any] | int | signal.Handlers | None
+
+
+class ServiceHooks:
+    """What the scheduler calls: feed rebuilds, and health + alerts after every run.
+
+    Hooks run on the scheduler's worker threads, possibly several at once; one lock keeps
+    feed writes and the alerter's state from interleaving.
+    """
+
+    def __init__(self, config: Config, repository: Repository, sources: Sequence[SourceInfo]):
+        from monitor.alerts import Alerter
+
+        self.config = config
+        self.repository = repository
+        self.sources = list(sources)
+        self.alerter: Alerter = Alerter(config)
+        self._lock = threading.Lock()
+
+    def rebuild_feeds(self) -> None:
+        from monitor.feeds import build_feeds
+
+        with self._lock:
+            changed = build_feeds(self.config, self.repository, self.sources)
+        if changed:
+            logger.info("feeds rebuilt: %d files changed", len(changed))
+
+    def on_run_finished(self, source: str) -> None:
+        run = self.repository.last_run(source, finished_only=True)
+        if run is not None and run.items_new > 0:
+            self.rebuild_feeds()
+        self.check_health()
+
+    def check_health(self) -> None:
+        from monitor.health import evaluate
+
+        with self._lock:
+            self.alerter.update(evaluate(self.config, self.repository))
+
+
+def build_scheduler(config: Config, hooks: ServiceHooks) -> CrawlScheduler:
+    from monitor.scheduler import CrawlScheduler
+
+    return CrawlScheduler(
+        config,
+        hooks.sources,
+        hooks.repository,
+        on_run_finished=hooks.on_run_finished,
+        rebuild_feeds=hooks.rebuild_feeds,
+    )
+
+
+def run_service(config: Config) -> None:
+    """Run until SIGTERM/SIGINT: migrate, build feeds, schedule crawls, serve HTTP."""
+    from db.migrate import upgrade
+    from monitor.server import create_app
+    from monitor.sources import list_sources
+
+    _configure_logging()
+    upgrade(config.db_url)
+    repository = Repository(config.db_url)
+    hooks = ServiceHooks(config, repository, list_sources(config))
+    hooks.rebuild_feeds()  # serve current feeds from the first request on
+    scheduler = build_scheduler(config, hooks)
+    server = uvicorn.Server(
+        uvicorn.Config(
+            create_app(config), host=config.http_host, port=config.http_port, log_level="info"
+        )
+    )
+    previous = _install_stop_handlers(server, scheduler)
+    try:
+        scheduler.start()
+        logger.info("serving on http://%s:%d", config.http_host, config.http_port)
+        server.run()  # returns once a stop signal set should_exit
+    finally:
+        scheduler.shutdown()
+        _restore_handlers(previous)
+        _final_feed_build(hooks)
+        logger.info("service stopped")
+
+
+def _configure_logging() -> None:
+    """The service's own log (crawl starts, kills, feed builds) on stderr, like uvicorn's;
+    left alone when the caller configured logging already."""
+    if not logging.getLogger().handlers:
+        logging.basicConfig(
+            level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+        )
+
+
+def _final_feed_build(hooks: ServiceHooks) -> None:
+    """Crawls that ended during the shutdown skipped their hooks; publish what they added."""
+    try:
+        hooks.rebuild_feeds()
+    except Exception:
+        logger.exception("final feed build failed")
+
+
+def _install_stop_handlers(
+    server: uvicorn.Server, scheduler: CrawlScheduler
+) -> dict[int, _Handler]:
+    """Our handlers, installed before uvicorn's.
+
+    uvicorn captures SIGTERM/SIGINT while it runs and re-raises them once it has stopped; with
+    the default handlers SIGTERM would then end the process before the scheduler could stop
+    its crawls. Ours only ask to stop (also when a signal comes before uvicorn listens), and a
+    repeated signal kills running crawls without waiting out their grace period.
+    """
+    calls = 0
+
+    def handle(signum: int, _frame: FrameType | None) -> None:
+        nonlocal calls
+        calls += 1
+        server.should_exit = True
+        if calls > 1:
+            scheduler.hurry()
+
+    return {sig: signal.signal(sig, handle) for sig in STOP_SIGNALS}
+
+
+def _restore_handlers(previous: dict[int, _Handler]) -> None:
+    for sig, handler in previous.items():
+        signal.signal(sig, handler)

@@ -1,0 +1,272 @@
+"""The feed builder against a real SQLite database, checked with feedparser and lxml."""
+
+from __future__ import annotations
+
+import calendar
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from email.utils import parsedate_to_datetime
+from pathlib import Path
+from typing import Any
+
+import feedparser
+from lxml import etree
+
+from db.models import Article
+from db.repository import ArticleRecord, Repository
+from monitor.feeds import FeedSpec, build_feeds, plain_description, render_feed, write_if_changed
+from scraper.config import Config
+from tests.monitor.conftest import FEED_SOURCES
+
+AddArticle = Callable[..., ArticleRecord]
+ILLEGAL = "\x00\x01\x08\x0b\x0c\x1f\ufffe\uffff"
+NS = {"atom": "http://www.w3.org/2005/Atom", "content": "http://purl.org/rss/1.0/modules/content/"}
+
+
+def build(config: Config, repository: Repository) -> list[Path]:
+    return build_feeds(config, repository, FEED_SOURCES)
+
+
+def parse(path: Path) -> Any:
+    parsed = feedparser.parse(path.read_bytes())
+    assert parsed.bozo == 0, parsed.get("bozo_exception")
+    return parsed
+
+
+def guids(path: Path) -> list[str]:
+    return [entry.id for entry in parse(path).entries]
+
+
+def test_builds_rss_and_atom_for_all_and_each_source(
+    feed_config: Config, repository: Repository, add_article: AddArticle
+) -> None:
+    add_article(source="alpha")
+    add_article(source="beta")
+    changed = build(feed_config, repository)
+
+    names = {"all.xml", "all.atom", "alpha.xml", "alpha.atom", "beta.xml", "beta.atom"}
+    assert {p.name for p in changed} == names
+    assert {p.name for p in feed_config.feeds_dir.iterdir()} == names  # no temp files left
+    for name in names:
+        parsed = parse(feed_config.feeds_dir / name)
+        assert parsed.version == ("rss20" if name.endswith(".xml") else "atom10")
+
+
+def test_entry_fields_follow_the_design(
+    feed_config: Config, repository: Repository, add_article: AddArticle
+) -> None:
+    published = datetime(2024, 3, 5, 9, 30, tzinfo=UTC)
+    record = add_article(
+        url="https://alpha.example/news/1?jsessionid=x",
+        canonical_url="https://alpha.example/news/1",
+        title="Wasserstoff-Cluster gegründet",
+        text="Erster Absatz über das Cluster.\nZweiter Absatz " + "mit viel Text " * 40,
+        html="<p>Erster Absatz über das Cluster.</p><script>alert(1)</script>"
+        '<p onclick="evil()">Zweiter <a href="javascript:evil()">Absatz</a></p>',
+        topics=["Wasserstoff", "Energie", "Wasserstoff"],
+        published_at=published,
+    )
+    build(feed_config, repository)
+
+    rss = parse(feed_config.feeds_dir / "all.xml").entries[0]
+    assert rss.id == record.canonical_url
+    assert rss.link == record.url
+    assert rss.title == "Wasserstoff-Cluster gegründet"
+    assert calendar.timegm(rss.published_parsed) == published.timestamp()
+    assert [t.term for t in rss.tags] == ["Alpha Cluster", "Wasserstoff", "Energie"]
+    content = rss.content[0].value
+    assert "<p>Erster Absatz über das Cluster.</p>" in content
+    assert "<script" not in content and "onclick" not in content and "javascript:" not in content
+    assert "<" not in rss.summary and len(rss.summary) <= 300
+    assert rss.summary.startswith("Erster Absatz über das Cluster. Zweiter Absatz")
+    assert rss.summary.endswith("…")
+
+    tree = etree.parse(str(feed_config.feeds_dir / "all.xml"))
+    assert tree.findtext("channel/item/guid") == record.canonical_url
+    assert tree.find("channel/item/guid").get("isPermaLink") == "true"
+    assert tree.findtext("channel/item/content:encoded", namespaces=NS) == content
+
+    atom = parse(feed_config.feeds_dir / "all.atom").entries[0]
+    assert atom.id == record.canonical_url
+    assert atom.link == record.url
+    assert atom.content[0].type == "text/html" and "<script" not in atom.content[0].value
+    assert [t.term for t in atom.tags] == ["Alpha Cluster", "Wasserstoff", "Energie"]
+
+
+def test_published_falls_back_to_first_seen(
+    feed_config: Config, repository: Repository, add_article: AddArticle
+) -> None:
+    record = add_article(published_at=None)
+    build(feed_config, repository)
+    stored = repository.article(record.canonical_url)
+    assert stored is not None
+    entry = parse(feed_config.feeds_dir / "all.xml").entries[0]
+    assert calendar.timegm(entry.published_parsed) == int(stored.first_seen_at.timestamp())
+
+
+def test_plain_text_html_fallback_when_no_html_stored(
+    feed_config: Config, repository: Repository, add_article: AddArticle
+) -> None:
+    add_article(html="", text="Zeile <eins>\nZeile zwei")
+    build(feed_config, repository)
+    content = parse(feed_config.feeds_dir / "all.xml").entries[0].content[0].value
+    assert content == "<p>Zeile &lt;eins&gt;</p><p>Zeile zwei</p>"
+
+
+def test_channel_metadata_self_links_and_deterministic_build_date(
+    feed_config: Config, repository: Repository, add_article: AddArticle
+) -> None:
+    add_article(source="alpha")
+    add_article(source="beta")
+    build(feed_config, repository)
+    newest_seen = max(a.first_seen_at for a in repository.articles()).replace(microsecond=0)
+
+    rss = etree.parse(str(feed_config.feeds_dir / "alpha.xml"))
+    self_link = rss.find("channel/atom:link[@rel='self']", namespaces=NS)
+    assert self_link.get("href") == "https://feeds.example/feeds/alpha.xml"
+    assert parsedate_to_datetime(rss.findtext("channel/lastBuildDate")) == newest_seen
+
+    atom = parse(feed_config.feeds_dir / "all.atom")
+    self_links = [link.href for link in atom.feed.links if link.rel == "self"]
+    assert self_links == ["https://feeds.example/feeds/all.atom"]
+    assert calendar.timegm(atom.feed.updated_parsed) == newest_seen.timestamp()
+
+
+def test_rebuild_without_new_items_is_byte_identical_and_guids_are_stable(
+    feed_config: Config, repository: Repository, add_article: AddArticle
+) -> None:
+    add_article(source="alpha", published_at=datetime(2024, 1, 1, tzinfo=UTC))
+    add_article(source="beta", published_at=datetime(2024, 1, 2, tzinfo=UTC))
+    build(feed_config, repository)
+    before = {
+        p.name: (p.read_bytes(), p.stat().st_mtime_ns) for p in feed_config.feeds_dir.iterdir()
+    }
+    old_guids = guids(feed_config.feeds_dir / "all.xml")
+
+    assert build(feed_config, repository) == []
+    after = {
+        p.name: (p.read_bytes(), p.stat().st_mtime_ns) for p in feed_config.feeds_dir.iterdir()
+    }
+    assert after == before  # bytes and mtime: ETag and Last-Modified stay put
+
+    new = add_article(source="alpha", published_at=datetime(2024, 2, 1, tzinfo=UTC))
+    changed = build(feed_config, repository)
+    assert {p.name for p in changed} == {"all.xml", "all.atom", "alpha.xml", "alpha.atom"}
+    assert guids(feed_config.feeds_dir / "all.xml") == [new.canonical_url, *old_guids]
+
+
+def test_xml_illegal_characters_are_removed(
+    feed_config: Config, repository: Repository, add_article: AddArticle
+) -> None:
+    add_article(
+        title=f"Kaputt{ILLEGAL}er Titel",
+        text=f"Text{ILLEGAL} mit Steuerzeichen",
+        html=f"<p>HTML{ILLEGAL} mit Steuerzeichen</p>",
+        topics=[f"Thema{ILLEGAL}"],
+    )
+    build(feed_config, repository)
+    for name in ("all.xml", "all.atom", "alpha.xml", "alpha.atom"):
+        path = feed_config.feeds_dir / name
+        text = path.read_bytes().decode("utf-8")
+        assert not set(ILLEGAL) & set(text), path.name
+        entry = parse(path).entries[0]
+        assert entry.title == "Kaputter Titel"
+        assert "HTML mit Steuerzeichen" in entry.content[0].value
+        assert "Thema" in [t.term for t in entry.tags]
+
+
+def test_lone_surrogates_are_removed() -> None:
+    # SQLite cannot even store lone surrogates, so render an unsaved row directly.
+    article = Article(
+        canonical_url="https://alpha.example/s",
+        source="alpha",
+        url="https://alpha.example/s",
+        title="Sur\ud800rogat",
+        text="Text \udfff hier",
+        html="<p>HTML \ud83d hier</p>",
+        topics=["T\udc00"],
+        published_at=datetime(2024, 1, 1, tzinfo=UTC),
+        first_seen_at=datetime(2024, 1, 1, tzinfo=UTC),
+    )
+    config = Config(feed_base_url="https://feeds.example")
+    for document in render_feed(
+        config, FeedSpec("all", "all", None), [article], {"alpha": "Alpha"}
+    ):
+        parsed = feedparser.parse(document)
+        assert parsed.bozo == 0
+        assert parsed.entries[0].title == "Surrogat"
+
+
+def test_newest_entries_only(
+    feed_config: Config, repository: Repository, add_article: AddArticle
+) -> None:
+    config = feed_config.model_copy(update={"feed_max_entries": 3})
+    start = datetime(2024, 1, 1, tzinfo=UTC)
+    records = [add_article(published_at=start + timedelta(days=i)) for i in range(5)]
+    build(config, repository)
+    newest_first = [r.canonical_url for r in reversed(records)][:3]
+    assert guids(config.feeds_dir / "all.xml") == newest_first
+    assert guids(config.feeds_dir / "all.atom") == newest_first
+
+
+def test_per_source_feeds_hold_only_their_source(
+    feed_config: Config, repository: Repository, add_article: AddArticle
+) -> None:
+    alpha = [add_article(source="alpha").canonical_url for _ in range(2)]
+    beta = [add_article(source="beta").canonical_url for _ in range(3)]
+    build(feed_config, repository)
+    assert sorted(guids(feed_config.feeds_dir / "alpha.atom")) == sorted(alpha)
+    assert sorted(guids(feed_config.feeds_dir / "beta.xml")) == sorted(beta)
+    assert sorted(guids(feed_config.feeds_dir / "all.xml")) == sorted(alpha + beta)
+
+
+def test_irrelevant_and_duplicate_articles_are_left_out(
+    feed_config: Config, repository: Repository, add_article: AddArticle
+) -> None:
+    original = add_article(content_hash="same-text")
+    add_article(content_hash="same-text", url="https://beta.example/copy", source="beta")
+    add_article(relevance="irrelevant")
+    build(feed_config, repository)
+    assert guids(feed_config.feeds_dir / "all.xml") == [original.canonical_url]
+    assert guids(feed_config.feeds_dir / "beta.atom") == []
+
+
+def test_empty_database_gives_valid_empty_feeds(
+    feed_config: Config, repository: Repository
+) -> None:
+    build(feed_config, repository)
+    for path in feed_config.feeds_dir.iterdir():
+        assert parse(path).entries == []
+    assert build(feed_config, repository) == []
+
+
+def test_output_dir_overrides_the_feeds_dir(
+    feed_config: Config, repository: Repository, add_article: AddArticle, tmp_path: Path
+) -> None:
+    add_article()
+    out = tmp_path / "elsewhere"
+    build_feeds(feed_config, repository, FEED_SOURCES, output_dir=out)
+    assert (out / "all.xml").is_file()
+    assert not feed_config.feeds_dir.exists()
+
+
+def test_plain_description_cuts_at_a_word() -> None:
+    assert plain_description("kurz  und\n\tknapp") == "kurz und knapp"
+    cut = plain_description("wort " * 100, limit=23)
+    assert cut == "wort wort wort wort…"
+
+
+def test_a_change_always_advances_the_whole_second_mtime(tmp_path: Path) -> None:
+    # Last-Modified has one-second resolution; curl-based readers ignore a 200 whose
+    # Last-Modified is not newer than what they have, so two changes within one second
+    # must still yield two different seconds.
+    path = tmp_path / "all.xml"
+    assert write_if_changed(path, b"<rss>1</rss>")
+    seconds = [int(path.stat().st_mtime)]
+    for n in (2, 3):
+        assert write_if_changed(path, f"<rss>{n}</rss>".encode())
+        seconds.append(int(path.stat().st_mtime))
+    assert seconds[0] < seconds[1] < seconds[2]
+    assert not write_if_changed(path, b"<rss>3</rss>")
+    assert int(path.stat().st_mtime) == seconds[2]
+    assert [p.name for p in tmp_path.iterdir()] == ["all.xml"]

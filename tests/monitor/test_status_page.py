@@ -1,0 +1,120 @@
+"""The status page HTML, rendered from real rows in SQLite."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import lxml.html
+
+from db.repository import ArticleRecord, Repository
+from monitor.sources import list_sources
+from monitor.status_page import CHART_RUNS, render_status
+from scraper.config import Config
+from tests.monitor.conftest import record_run
+
+HOSTILE = '<script>alert("x")</script> & "quotes"'
+
+
+def make_config(tmp_path: Path, db_url: str) -> Config:
+    return Config(data_dir=tmp_path / "data", database_url=db_url)
+
+
+def page(config: Config, repository: Repository) -> tuple[str, Any]:
+    body = render_status(config, repository)
+    return body, lxml.html.document_fromstring(body)
+
+
+def test_one_row_per_source_with_verdict_and_feed_links(
+    tmp_path: Path, db_url: str, repository: Repository
+) -> None:
+    config = make_config(tmp_path, db_url)
+    body, doc = page(config, repository)
+    assert body.startswith("<!DOCTYPE html>")
+    names = [s.name for s in list_sources(config)]
+    rows = doc.xpath("//table[@id='sources']/tbody/tr")
+    assert [row.get("id") for row in rows] == [f"source-{name}" for name in names]
+    for name in names:
+        row = doc.get_element_by_id(f"source-{name}")
+        assert row.xpath(".//span[contains(@class, 'verdict')]/text()") == ["pending"]
+        links = row.xpath(".//a/@href")
+        assert f"/feeds/{name}.xml" in links and f"/feeds/{name}.atom" in links
+    assert doc.xpath("//a[@href='/feeds/all.xml']") and doc.xpath("//a[@href='/feeds/all.atom']")
+    assert "No announcements yet" in body
+
+
+def test_run_details_log_link_and_chart(
+    tmp_path: Path, db_url: str, repository: Repository
+) -> None:
+    started = datetime.now(UTC) - timedelta(minutes=10)
+    for n in range(CHART_RUNS + 3):
+        last = record_run(
+            repository,
+            "openpr",
+            started_at=started,
+            finished_at=started + timedelta(seconds=75),
+            article_links=5,
+            items_new=n,
+        )
+    record_run(repository, "clib", finish_reason="killed", errors=3)
+    _, doc = page(make_config(tmp_path, db_url), repository)
+
+    row = doc.get_element_by_id("source-openpr")
+    assert f"/runs/{last}/log" in row.xpath(".//a/@href")
+    text = row.text_content()
+    assert "1m" in text and "finished" in text and "healthy" in text
+    bars = row.xpath(".//svg[contains(@class, 'chart')]//rect")
+    assert len(bars) == CHART_RUNS  # only the last runs, oldest left
+    heights = [int(bar.get("height")) for bar in bars]
+    assert heights == sorted(heights) and heights[-1] > heights[0]
+
+    clib = doc.get_element_by_id("source-clib")
+    assert clib.xpath(".//span[contains(@class, 'verdict')]/text()") == ["unhealthy"]
+    reasons = clib.xpath(".//ul[@class='reasons']/li/text()")
+    assert any("'killed'" in reason for reason in reasons), reasons
+    assert clib.xpath(".//svg//rect[@class='bad']")
+
+    never = doc.get_element_by_id("source-bmwe")
+    assert "no runs yet" in never.text_content() and not never.xpath(".//svg")
+
+
+def test_newest_announcements_linked_and_escaped(
+    tmp_path: Path,
+    db_url: str,
+    repository: Repository,
+    add_article: Callable[..., ArticleRecord],
+) -> None:
+    add_article(
+        source="openpr",
+        url="https://www.openpr.de/news/1/",
+        title="Clusterwoche 2026",
+        published_at=datetime(2026, 3, 5, 23, 30, tzinfo=UTC),  # 6 March in Berlin
+    )
+    add_article(source="clib", url="https://www.clib-cluster.de/x?a=1&b=2", title=HOSTILE)
+    add_article(source="clib", url="javascript:alert(1)", title="Sneaky")
+    body, doc = page(make_config(tmp_path, db_url), repository)
+
+    rows = doc.xpath("//table[@id='newest']/tbody/tr")
+    assert len(rows) == 3
+    first = doc.xpath("//table[@id='newest']//a[text()='Clusterwoche 2026']")[0]
+    assert first.get("href") == "https://www.openpr.de/news/1/"
+    row_text = first.getparent().getparent().text_content()
+    assert "2026-03-06" in row_text and "openPR" in row_text
+    # Hostile text stays text: escaped in the markup, intact for the reader.
+    assert HOSTILE not in body and "<script" not in body
+    assert doc.xpath("//a[@href='https://www.clib-cluster.de/x?a=1&b=2']/text()") == [HOSTILE]
+    assert not doc.xpath("//a[starts-with(@href, 'javascript:')]")
+    assert "Sneaky" in body
+
+
+def test_page_is_self_contained(tmp_path: Path, db_url: str, repository: Repository) -> None:
+    record_run(repository, "openpr", article_links=5, items_new=2)
+    _, doc = page(make_config(tmp_path, db_url), repository)
+    assert not doc.xpath("//script | //link[@rel='stylesheet'] | //*[@src] | //iframe")
+    assert doc.xpath("//style")
+    csp = doc.xpath("//meta[@http-equiv='Content-Security-Policy']/@content")
+    assert csp and "default-src 'none'" in csp[0]
+    # Only the icon, and it is inline: the browser asks no server for /favicon.ico.
+    assert doc.xpath("//link/@href") == ["data:,"]
