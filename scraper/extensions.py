@@ -14,6 +14,7 @@ from scrapy import Spider, signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
 from scrapy.statscollectors import StatsCollector
+from twisted.internet.task import LoopingCall
 
 from db.migrate import ensure_schema
 from db.repository import Repository
@@ -45,6 +46,8 @@ class CrawlLog:
         self.handler.setLevel(crawler.settings.get("CLUSTERWATCH_RUN_LOG_LEVEL", "INFO"))
         logging.getLogger().addHandler(self.handler)
         self.stats.set_value(RUN_ID_STAT, self.run_id)
+        self.progress: LoopingCall | None = None
+        self.progress_interval = crawler.settings.getfloat("CLUSTERWATCH_PROGRESS_SECONDS", 5.0)
         logger.info(
             "crawl run %s of %s (%s) logging to %s", self.run_id, spider, trigger, self.log_path
         )
@@ -64,8 +67,18 @@ class CrawlLog:
 
     def spider_opened(self, spider: Spider) -> None:
         self.stats.set_value(RUN_ID_STAT, self.run_id)
+        # Counters of a running crawl are visible to `clusterwatch crawl`/`status` meanwhile.
+        self.progress = LoopingCall(self.report_progress)
+        self.progress.start(self.progress_interval, now=False)
+
+    def report_progress(self) -> None:
+        summary = run_summary(self.stats)
+        summary.pop("stats")
+        self.repository.update_run(self.run_id, **summary)
 
     def spider_closed(self, spider: Spider, reason: str) -> None:
+        if self.progress is not None and self.progress.running:
+            self.progress.stop()
         try:
             self.repository.finish_run(self.run_id, finish_reason=reason, **run_summary(self.stats))
             logger.info("crawl run %s finished: %s", self.run_id, reason)
