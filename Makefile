@@ -27,6 +27,7 @@ test: $(BIN)/.installed lint typecheck
 lint: $(BIN)/.installed
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/hadolint Dockerfile
 
 typecheck: $(BIN)/.installed
 	$(BIN)/mypy
