@@ -12,7 +12,6 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-import socket
 import threading
 import time
 from dataclasses import asdict, dataclass, field
@@ -26,6 +25,8 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
+
+from monitor.threaded import ThreadedServer
 
 _JSESSIONID = re.compile(r";jsessionid=[^/?#]*", re.IGNORECASE)
 CONTENT_TYPES = {
@@ -224,50 +225,18 @@ class ReplayApp:
         return Response(body, status_code=resolved.status, headers=headers)
 
 
-class ReplayServer:
+class ReplayServer(ThreadedServer):
     """Runs a ReplayApp on 127.0.0.1 in a background thread (tests, ``demo``)."""
 
     def __init__(
         self, root: Path, host: str = "127.0.0.1", port: int = 0, log_file: Path | None = None
     ):
         self.replay = ReplayApp(root, log_file)
-        self._socket = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        self._socket.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self._socket.bind((host, port))
-        self.host, self.port = self._socket.getsockname()[:2]
-        config = uvicorn.Config(self.replay.app, log_level="warning", lifespan="off")
-        self._server = uvicorn.Server(config)
-        self._thread = threading.Thread(
-            target=self._server.run, kwargs={"sockets": [self._socket]}, daemon=True
-        )
-
-    @property
-    def url(self) -> str:
-        return f"http://{self.host}:{self.port}"
+        super().__init__(self.replay.app, host, port)
 
     @property
     def log(self) -> list[LoggedRequest]:
         return self.replay.log
-
-    def start(self) -> ReplayServer:
-        self._thread.start()
-        deadline = time.monotonic() + 10
-        while not self._server.started:
-            if time.monotonic() > deadline:
-                raise RuntimeError("replay server did not start")
-            time.sleep(0.02)
-        return self
-
-    def stop(self) -> None:
-        self._server.should_exit = True
-        self._thread.join(timeout=10)
-        self._socket.close()
-
-    def __enter__(self) -> ReplayServer:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
 
 
 def serve_forever(root: Path, host: str, port: int, log_file: Path | None = None) -> None:

@@ -15,9 +15,6 @@ import html
 import logging
 import os
 import re
-import socket
-import threading
-import time
 from dataclasses import dataclass
 from email.utils import formatdate, parsedate_to_datetime
 from pathlib import Path
@@ -32,6 +29,7 @@ from starlette.routing import Route
 from starlette.types import ASGIApp
 
 from db.repository import Repository
+from monitor.threaded import ThreadedServer
 from scraper.config import Config
 
 logger = logging.getLogger(__name__)
@@ -230,10 +228,9 @@ def serve(config: Config, host: str | None = None, port: int | None = None) -> N
     )
 
 
-class BackgroundServer:
-    """Runs the app with uvicorn in a thread (inside ``clusterwatch run``, and in tests).
+class BackgroundServer(ThreadedServer):
+    """The HTTP server in a thread (inside ``clusterwatch run``, and in tests).
 
-    The socket is bound in ``__init__`` so port 0 yields a free port known before start.
     ``app`` replaces ``create_app(config)``, e.g. to wrap it in a recording middleware.
     """
 
@@ -244,37 +241,8 @@ class BackgroundServer:
         port: int | None = None,
         app: ASGIApp | None = None,
     ):
-        self._socket = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        self._socket.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self._socket.bind((host or config.http_host, config.http_port if port is None else port))
-        self.host, self.port = self._socket.getsockname()[:2]
-        app = app if app is not None else create_app(config)
-        uv_config = uvicorn.Config(app, log_level="warning", lifespan="off")
-        self._server = uvicorn.Server(uv_config)
-        self._thread = threading.Thread(
-            target=self._server.run, kwargs={"sockets": [self._socket]}, daemon=True
+        super().__init__(
+            app if app is not None else create_app(config),
+            host or config.http_host,
+            config.http_port if port is None else port,
         )
-
-    @property
-    def url(self) -> str:
-        return f"http://{self.host}:{self.port}"
-
-    def start(self, timeout: float = 10) -> BackgroundServer:
-        self._thread.start()
-        deadline = time.monotonic() + timeout
-        while not self._server.started:
-            if time.monotonic() > deadline or not self._thread.is_alive():
-                raise RuntimeError(f"HTTP server on {self.url} did not start")
-            time.sleep(0.02)
-        return self
-
-    def stop(self) -> None:
-        self._server.should_exit = True
-        self._thread.join(timeout=10)
-        self._socket.close()
-
-    def __enter__(self) -> BackgroundServer:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
