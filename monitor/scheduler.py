@@ -140,11 +140,10 @@ class CrawlScheduler:
                 coalesce=True,
                 misfire_grace_time=max(1, int(every)),
             )
+        catching_up = len(self._catch_up)  # counted first: the jobs start taking them at once
         self._scheduler.start()
         logger.info(
-            "scheduler started: %d sources, %d catching up now",
-            len(self.sources),
-            len(self._catch_up),
+            "scheduler started: %d sources, %d catching up now", len(self.sources), catching_up
         )
 
     def shutdown(self) -> None:

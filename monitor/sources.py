@@ -13,7 +13,7 @@ from scraper.evaluation import spider_classes
 class SourceInfo:
     name: str
     label: str
-    interval_minutes: int
+    interval_minutes: float
     enabled: bool
     relevance: str
     hosts: tuple[str, ...]

@@ -33,7 +33,9 @@ class SourceOverride(BaseModel):
     listings: list[str] | None = None
     sitemaps: list[str] | None = None
     article_pattern: str | None = None
-    interval_minutes: int | None = Field(default=None, gt=0)
+    # Minutes between scheduled crawls; fractions are allowed (short intervals in tests),
+    # whole numbers stay ints.
+    interval_minutes: int | float | None = Field(default=None, gt=0)
     relevance: str | None = Field(default=None, pattern="^(all|keywords)$")
 
 

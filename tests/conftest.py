@@ -2,23 +2,33 @@
 
 from __future__ import annotations
 
+import html
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 
-from monitor.replay import ReplayServer
+from monitor.replay import ReplayServer, ReplayTree
 from scraper.config import load_config
+from scraper.evaluation import load_expected, spider_classes
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 SITES = REPO_ROOT / "tests" / "sites"
 EXPECTED = REPO_ROOT / "tests" / "expected"
+NEW_TITLE = "Neue Testmeldung: Innovationscluster starten gemeinsames Reallabor"
+NEW_PARAGRAPH = (
+    "Testabsatz {n}: Das Cluster meldet das Reallabor Nummer {n}, in dem Partner aus "
+    "Forschung und Mittelstand Verfahren {n} erproben, Prototyp {n} bauen und Ergebnis {n} "
+    "gemeinsam mit Anwendern aus der Region bewerten."
+)
 # Configuration a developer may have in their shell must not leak into tests.
 _LEAKY_ENV = (
     "CLUSTERWATCH_CONFIG",
@@ -80,3 +90,53 @@ def run_crawl(
     )
     assert result.returncode == 0, result.stderr[-3000:]
     return result
+
+
+def publish_article(sites: Path, source: str) -> str:
+    """Publish a new article (titled NEW_TITLE) on the replayed site of ``source`` in the
+    tree ``sites``: a page made from an expected one, and a link on the first listing.
+    Returns the new article's URL."""
+    tree = ReplayTree(sites)
+    spider = spider_classes()[source]
+    host = spider.hosts[0]
+    template = next(
+        e
+        for e in load_expected(EXPECTED, source)
+        if urlsplit(e.url).hostname == host
+        and not urlsplit(e.url).query
+        and tree.resolve_url(e.url).file is not None
+        and e.data["relevant"]
+    )
+    page = tree.resolve_url(template.url).file
+    assert page is not None
+    body = page.read_text("utf-8")
+    replaced = 0
+    for n, paragraph in enumerate(str(template.data["text"]).split("\n\n")):
+        for form in (paragraph, html.escape(paragraph, quote=False)):
+            if form in body:
+                body = body.replace(form, NEW_PARAGRAPH.format(n=n))
+                replaced += 1
+                break
+    assert replaced >= 2, "template page keeps its paragraphs verbatim"
+    body = body.replace(str(template.data["title"]), NEW_TITLE)
+    path = urlsplit(template.url).path
+    numeric = re.search(r"/(\d{6,7})/", path)  # an ID segment (openPR) names the article
+    if numeric:
+        new_path = path.replace(numeric.group(0), f"/{int(numeric.group(1)) + 77777}/")
+    elif path.endswith("/"):
+        new_path = path.rstrip("/") + "-neu/"
+    else:
+        new_path = re.sub(r"(\.html)$", r"-neu\1", path)
+    target = tree.root / host / new_path.lstrip("/").replace("%20", " ")
+    if new_path.endswith("/"):
+        target = target / "index.html"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(body, "utf-8")
+    new_url = f"https://{host}{new_path}"
+    listing = tree.resolve_url(spider.listings[0]).file
+    assert listing is not None
+    text = listing.read_text("utf-8")
+    listing.write_text(
+        text.replace("</body>", f'<a href="{new_url}">{NEW_TITLE}</a></body>'), "utf-8"
+    )
+    return new_url

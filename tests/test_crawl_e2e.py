@@ -7,7 +7,6 @@ article request and revalidates entry points with 304; a new article is picked u
 
 from __future__ import annotations
 
-import html
 import re
 import threading
 from dataclasses import dataclass
@@ -21,15 +20,16 @@ from monitor.replay import LoggedRequest, ReplayServer, ReplayTree
 from scraper.evaluation import load_expected, spider_classes
 from scraper.extract import parse_date
 from scraper.spiders import SourceSpider
-from tests.conftest import EXPECTED, copy_sites, manifest, run_crawl
+from tests.conftest import (
+    EXPECTED,
+    NEW_TITLE,
+    copy_sites,
+    manifest,
+    publish_article,
+    run_crawl,
+)
 
 SOURCES = sorted(spider_classes())
-NEW_TITLE = "Neue Testmeldung: Innovationscluster starten gemeinsames Reallabor"
-NEW_PARAGRAPH = (
-    "Testabsatz {n}: Das Cluster meldet das Reallabor Nummer {n}, in dem Partner aus "
-    "Forschung und Mittelstand Verfahren {n} erproben, Prototyp {n} bauen und Ergebnis {n} "
-    "gemeinsam mit Anwendern aus der Region bewerten."
-)
 
 
 @dataclass
@@ -188,55 +188,8 @@ def test_second_crawl_revalidates_and_fetches_no_article(crawled: Crawled) -> No
         assert entry.status == 304, f"{entry.url} answered {entry.status}"
 
 
-def _add_article(crawled: Crawled) -> str:
-    """Publish a new article on the replayed site: a page and a link on the first listing."""
-    tree = ReplayTree(crawled.sites)
-    host = crawled.spider.hosts[0]
-    template = next(
-        e
-        for e in load_expected(EXPECTED, crawled.source)
-        if urlsplit(e.url).hostname == host
-        and not urlsplit(e.url).query
-        and tree.resolve_url(e.url).file is not None
-        and e.data["relevant"]
-    )
-    page = tree.resolve_url(template.url).file
-    assert page is not None
-    body = page.read_text("utf-8")
-    replaced = 0
-    for n, paragraph in enumerate(str(template.data["text"]).split("\n\n")):
-        for form in (paragraph, html.escape(paragraph, quote=False)):
-            if form in body:
-                body = body.replace(form, NEW_PARAGRAPH.format(n=n))
-                replaced += 1
-                break
-    assert replaced >= 2, "template page keeps its paragraphs verbatim"
-    body = body.replace(str(template.data["title"]), NEW_TITLE)
-    path = urlsplit(template.url).path
-    numeric = re.search(r"/(\d{6,7})/", path)  # an ID segment (openPR) names the article
-    if numeric:
-        new_path = path.replace(numeric.group(0), f"/{int(numeric.group(1)) + 77777}/")
-    elif path.endswith("/"):
-        new_path = path.rstrip("/") + "-neu/"
-    else:
-        new_path = re.sub(r"(\.html)$", r"-neu\1", path)
-    target = tree.root / host / new_path.lstrip("/").replace("%20", " ")
-    if new_path.endswith("/"):
-        target = target / "index.html"
-    target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_text(body, "utf-8")
-    new_url = f"https://{host}{new_path}"
-    listing = tree.resolve_url(crawled.spider.listings[0]).file
-    assert listing is not None
-    text = listing.read_text("utf-8")
-    listing.write_text(
-        text.replace("</body>", f'<a href="{new_url}">{NEW_TITLE}</a></body>'), "utf-8"
-    )
-    return new_url
-
-
 def test_new_article_is_picked_up_alone(crawled: Crawled) -> None:
-    new_url = _add_article(crawled)
+    new_url = publish_article(crawled.sites, crawled.source)
     before = {a.canonical_url for a in crawled.repository.articles(crawled.source)}
     lock = threading.Lock()
     with lock:
