@@ -207,27 +207,17 @@ class Repository:
             return list(s.scalars(stmt))
 
     def last_run(self, spider: str, finished_only: bool = False) -> CrawlRun | None:
-        runs = self.runs(spider=spider, limit=1) if not finished_only else None
-        if runs is not None:
-            return runs[0] if runs else None
-        with self.session() as s:
-            stmt = (
-                select(CrawlRun)
-                .where(CrawlRun.spider == spider, CrawlRun.finished_at.is_not(None))
-                .order_by(CrawlRun.id.desc())
-                .limit(1)
-            )
-            return s.scalar(stmt)
+        if finished_only:
+            return self._latest_run(spider, CrawlRun.finished_at.is_not(None))
+        return self._latest_run(spider)
 
     def last_successful_run(self, spider: str) -> CrawlRun | None:
+        return self._latest_run(spider, CrawlRun.finish_reason == "finished")
+
+    def _latest_run(self, spider: str, *conditions: Any) -> CrawlRun | None:
         with self.session() as s:
-            stmt = (
-                select(CrawlRun)
-                .where(CrawlRun.spider == spider, CrawlRun.finish_reason == "finished")
-                .order_by(CrawlRun.id.desc())
-                .limit(1)
-            )
-            return s.scalar(stmt)
+            stmt = select(CrawlRun).where(CrawlRun.spider == spider, *conditions)
+            return s.scalar(stmt.order_by(CrawlRun.id.desc()).limit(1))
 
     def earlier_runs_had_links(self, spider: str, before_run_id: int, minimum: int = 1) -> bool:
         """Did a successful run before ``before_run_id`` discover ``minimum`` article links?

@@ -3,11 +3,11 @@ progress read from each run's ``crawl_runs`` row, a summary at the end."""
 
 from __future__ import annotations
 
-import os
 import subprocess
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 
 from rich.console import Console
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
@@ -16,8 +16,8 @@ from rich.table import Table
 from db.migrate import ensure_schema
 from db.models import CrawlRun
 from db.repository import Repository
-from monitor.scheduler import project_root, scrapy_command
-from scraper.config import CONFIG_ENV, Config, config_path
+from monitor.scheduler import crawl_environment, project_root, scrapy_command
+from scraper.config import Config, config_path
 
 PROGRESS_SECONDS = "1"
 
@@ -29,27 +29,13 @@ class CrawlOutcome:
     run: CrawlRun | None
 
 
-def _environment(config: Config) -> dict[str, str]:
-    env = dict(os.environ)
-    env.update(
-        CLUSTERWATCH_TRIGGER="cli",
-        SCRAPY_SETTINGS_MODULE="scraper.settings",
-        CLUSTERWATCH_DATA_DIR=str(config.data_dir.resolve()),
-        CLUSTERWATCH_DATABASE_URL=config.db_url,
-    )
-    if config.mirror:
-        env["CLUSTERWATCH_MIRROR"] = config.mirror
-    path = config_path()
-    if path is not None:
-        env[CONFIG_ENV] = str(path.resolve())
-    return env
-
-
 def run_crawls(config: Config, sources: Sequence[str], console: Console) -> list[CrawlOutcome]:
     """Crawl the sources side by side, showing requests and new items as they come."""
     ensure_schema(config.db_url)  # once, before the processes race for it
     repository = Repository(config.db_url)
-    env = _environment(config)
+    env = crawl_environment(config, "cli", config_path())
+    # A second of slack: run rows carry the child's clock, this is taken before the launch.
+    since = datetime.now(UTC) - timedelta(seconds=1)
     processes = {
         name: subprocess.Popen(
             [*scrapy_command(name), "-s", f"CLUSTERWATCH_PROGRESS_SECONDS={PROGRESS_SECONDS}"],
@@ -74,7 +60,7 @@ def run_crawls(config: Config, sources: Sequence[str], console: Console) -> list
         }
         while any(p.poll() is None for p in processes.values()):
             for name, proc in processes.items():
-                run = _run_of(repository, name, proc.pid)
+                run = repository.run_of_process(name, proc.pid, since)
                 progress.update(tasks[name], detail=_detail(run, proc.poll()))
                 if proc.poll() is not None:
                     progress.update(tasks[name], total=1, completed=1)
@@ -84,18 +70,12 @@ def run_crawls(config: Config, sources: Sequence[str], console: Console) -> list
                 tasks[name],
                 total=1,
                 completed=1,
-                detail=_detail(_run_of(repository, name, proc.pid), proc.returncode),
+                detail=_detail(repository.run_of_process(name, proc.pid, since), proc.returncode),
             )
     return [
-        CrawlOutcome(n, p.returncode, _run_of(repository, n, p.pid)) for n, p in processes.items()
+        CrawlOutcome(n, p.returncode, repository.run_of_process(n, p.pid, since))
+        for n, p in processes.items()
     ]
-
-
-def _run_of(repository: Repository, source: str, pid: int) -> CrawlRun | None:
-    for run in repository.runs(spider=source, limit=5):
-        if run.pid == pid:
-            return run
-    return None
 
 
 def _detail(run: CrawlRun | None, returncode: int | None) -> str:

@@ -71,6 +71,24 @@ def scrapy_command(source: str) -> list[str]:
     return [sys.executable, "-m", "scrapy", "crawl", source]
 
 
+def crawl_environment(config: Config, trigger: str, config_file: Path | None) -> dict[str, str]:
+    """The caller's environment for a ``scrapy crawl`` child, pinned to the caller's config.
+
+    The crawl runs in the project root, so relative paths and ./clusterwatch.toml would
+    otherwise resolve differently there than in the caller.
+    """
+    env = dict(os.environ)
+    env[TRIGGER_ENV] = trigger
+    env["SCRAPY_SETTINGS_MODULE"] = "scraper.settings"
+    env["CLUSTERWATCH_DATA_DIR"] = str(config.data_dir.resolve())
+    env["CLUSTERWATCH_DATABASE_URL"] = config.db_url
+    if config.mirror:
+        env["CLUSTERWATCH_MIRROR"] = config.mirror
+    if config_file is not None:
+        env[CONFIG_ENV] = str(config_file.resolve())
+    return env
+
+
 def project_root() -> Path:
     """The folder holding scrapy.cfg (a source checkout); else the current directory.
 
@@ -261,21 +279,7 @@ class CrawlScheduler:
         return False
 
     def _environment(self, trigger: str) -> dict[str, str]:
-        """The service's environment, pinned to the service's own configuration.
-
-        The crawl runs in the project root, so relative paths and ./clusterwatch.toml would
-        otherwise resolve differently there than in the service.
-        """
-        env = dict(os.environ)
-        env[TRIGGER_ENV] = trigger
-        env["SCRAPY_SETTINGS_MODULE"] = "scraper.settings"
-        env["CLUSTERWATCH_DATA_DIR"] = str(self.config.data_dir.resolve())
-        env["CLUSTERWATCH_DATABASE_URL"] = self.config.db_url
-        if self.config.mirror:
-            env["CLUSTERWATCH_MIRROR"] = self.config.mirror
-        if self._config_file is not None:
-            env[CONFIG_ENV] = str(self._config_file.resolve())
-        return env
+        return crawl_environment(self.config, trigger, self._config_file)
 
     def _wait(self, crawl: _Crawl) -> tuple[str, bool]:
         """Wait for the crawl to end; returns (exited|timeout|shutdown, needed SIGKILL)."""
