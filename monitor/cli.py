@@ -7,6 +7,7 @@ import json
 import os
 import shutil
 import sys
+from contextlib import nullcontext
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
@@ -319,16 +320,8 @@ def _export_row(article: Any) -> dict[str, Any]:
     return row
 
 
-class _Stdout:
-    def __enter__(self) -> Any:
-        return sys.stdout
-
-    def __exit__(self, *exc: object) -> None:
-        sys.stdout.flush()
-
-
 def _open_output(path: Path | None) -> Any:
-    return path.open("w", encoding="utf-8", newline="") if path else _Stdout()
+    return path.open("w", encoding="utf-8", newline="") if path else nullcontext(sys.stdout)
 
 
 @db_app.command("upgrade")

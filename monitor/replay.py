@@ -18,7 +18,7 @@ from dataclasses import asdict, dataclass, field
 from email.utils import formatdate, parsedate_to_datetime
 from pathlib import Path
 from typing import Any
-from urllib.parse import unquote
+from urllib.parse import unquote, urlsplit
 
 import uvicorn
 from starlette.applications import Starlette
@@ -94,8 +94,6 @@ class ReplayTree:
         return self._from_file(host_dir, path)
 
     def resolve_url(self, url: str) -> Resolved:
-        from urllib.parse import urlsplit
-
         parts = urlsplit(url)
         return self.resolve(parts.netloc, parts.path or "/", parts.query)
 

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, cast
+from urllib.parse import urljoin
 
 from scrapy.http import HtmlResponse
 from scrapy.settings import Settings
@@ -57,11 +58,7 @@ def fetch_replayed(tree: ReplayTree, url: str) -> HtmlResponse:
     for _ in range(MAX_REDIRECTS):
         resolved = tree.resolve_url(url)
         if resolved.location is not None:
-            url = (
-                resolved.location
-                if "://" in resolved.location
-                else url.split("/", 3)[0] + "//" + url.split("/", 3)[2] + resolved.location
-            )
+            url = urljoin(url, resolved.location)
             continue
         if resolved.file is None:
             raise FileNotFoundError(f"no replayed page for {url}")

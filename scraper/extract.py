@@ -9,6 +9,7 @@ says so, so the crawl log shows the drift instead of silently publishing boilerp
 
 from __future__ import annotations
 
+import copy
 import html as html_lib
 import logging
 import re
@@ -16,6 +17,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from functools import lru_cache
+from urllib.parse import urljoin
 from zoneinfo import ZoneInfo
 
 import nh3
@@ -247,15 +249,14 @@ def _drop(node: etree._Element) -> None:
 
 
 def _detached_copy(node: lxml_html.HtmlElement) -> lxml_html.HtmlElement:
-    copy = lxml_html.fromstring(lxml_html.tostring(node, encoding="unicode"))
-    copy.tail = None
-    return copy
+    # Pruning works on the copy; the page tree stays intact for title and date rules.
+    copied = copy.deepcopy(node)
+    copied.tail = None
+    return copied
 
 
 def _alternates(tree: lxml_html.HtmlElement, url: str) -> list[str]:
     hrefs = tree.xpath('//link[@rel="alternate"][@hreflang][@href]/@href')
-    from urllib.parse import urljoin
-
     found = []
     for href in hrefs:
         absolute = urljoin(url, str(href))
