@@ -99,6 +99,7 @@ def run_summary(stats: StatsCollector) -> dict[str, Any]:
         "items_duplicate": int(values.get("clusterwatch/items/duplicate", 0)),
         "items_irrelevant": int(values.get("clusterwatch/items/irrelevant", 0)),
         "items_skipped": int(values.get("clusterwatch/skipped_known", 0)),
+        "items_failed": int(values.get("clusterwatch/items/failed", 0)),
         "article_links": int(values.get("clusterwatch/article_links", 0)),
         # A 5xx on a cached entry point is answered from the cache, so it never reaches the
         # log as an error; count what the source really answered as well.

@@ -20,6 +20,7 @@ CLUSTERWATCH_MIRROR = _config.mirror
 CLUSTERWATCH_LOGS_DIR = str(_config.logs_dir.resolve())
 CLUSTERWATCH_RELEVANCE_KEYWORDS = list(_config.relevance_keywords)
 CLUSTERWATCH_NEAR_DUPLICATE_THRESHOLD = _config.near_duplicate_threshold
+CLUSTERWATCH_RETRY_BACKOFF_HOURS = list(_config.retry_backoff_hours)
 CLUSTERWATCH_SOURCES = {
     name: override.model_dump(exclude_none=True) for name, override in _config.sources.items()
 }
