@@ -18,8 +18,8 @@ from scrapy.spiderloader import SpiderLoader
 
 from monitor.replay import ReplayTree
 from scraper.extract import (
-    ExtractionRules,
     Extracted,
+    ExtractionRules,
     TemplateLines,
     extract,
     learn_template,

@@ -27,7 +27,7 @@ from scraper.evaluation import (
     spider_classes,
     token_f1,
 )
-from scraper.extract import BERLIN, ExtractionError, ExtractionRules, Extracted
+from scraper.extract import BERLIN, Extracted, ExtractionError, ExtractionRules
 from tests.conftest import TREES
 
 FLOORS = tomllib.loads((Path(__file__).with_name("quality_floors.toml")).read_text("utf-8"))
