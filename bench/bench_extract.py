@@ -21,6 +21,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import trafilatura
+from scrapy.http import HtmlResponse
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -33,7 +34,12 @@ from scraper.evaluation import (  # noqa: E402
     spider_classes,
     token_f1,
 )
-from scraper.extract import ExtractionError, ExtractionRules, extract  # noqa: E402
+from scraper.extract import (  # noqa: E402
+    ExtractionError,
+    ExtractionRules,
+    TemplateLines,
+    extract,
+)
 
 TREES = {
     "v1": (ROOT / "tests" / "sites", ROOT / "tests" / "expected"),
@@ -58,6 +64,16 @@ def _safe(run: Callable[[], str]) -> str:
         return ""
 
 
+def _modes(
+    rules: ExtractionRules, generic: ExtractionRules, template: TemplateLines
+) -> dict[str, Callable[[HtmlResponse], str]]:
+    return {
+        "rules": lambda r: _safe(lambda: extract(r.body, r.url, rules, template=template).text),
+        "generic": lambda r: _safe(lambda: extract(r.body, r.url, generic, template=template).text),
+        "bare": lambda r: trafilatura.extract(r.text, url=r.url) or "",
+    }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--rounds", type=int, default=3)
@@ -79,15 +95,7 @@ def main() -> None:
             items = load_expected(expected, source)
             template = source_template(tree, items)
             pages = [(item, fetch_replayed(tree, item.url)) for item in items]
-            runs: dict[str, Callable[[object], str]] = {
-                "rules": lambda r: _safe(
-                    lambda: extract(r.body, r.url, spider.extraction, template=template).text
-                ),
-                "generic": lambda r: _safe(
-                    lambda: extract(r.body, r.url, generic, template=template).text
-                ),
-                "bare": lambda r: trafilatura.extract(r.text, url=r.url) or "",
-            }
+            runs = _modes(spider.extraction, generic, template)
             seconds = dict.fromkeys(MODES, 0.0)
             for _ in range(args.rounds):
                 for _item, response in pages:
