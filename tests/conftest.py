@@ -17,9 +17,9 @@ from urllib.parse import urlsplit
 import pytest
 
 from monitor.replay import ReplayServer, ReplayTree
-from tests.pg import fresh_database, postgres_server
 from scraper.config import load_config
 from scraper.evaluation import load_expected, spider_classes
+from tests.pg import fresh_database, postgres_server
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 SITES = REPO_ROOT / "tests" / "sites"
