@@ -141,7 +141,7 @@ def test_copies_stored_at_the_same_moment_form_one_story(repo: Repository) -> No
         text = "Das Cluster meldet: " + " ".join(words) + "."
         barrier = threading.Barrier(2)
 
-        def store(url: str, body: str) -> None:
+        def store(url: str, body: str, barrier: threading.Barrier = barrier) -> None:
             rec = record(url, body, source="bmwe" if "bmwe" in url else "clusterplattform")
             print_ = fingerprint(rec.title, body, rec.content_hash)
             rec.title_key, rec.bands, rec.minhash = print_.title_key, print_.bands, print_.minhash
