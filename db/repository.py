@@ -431,7 +431,12 @@ class Repository:
         story.order_at = lead.published_at or lead.first_seen_at
         scores = [a.relevance_score for a in members if a.relevance_score is not None]
         story.relevance_score = max(scores) if scores else None
-        story.topics = sorted({t for a in members for t in (a.topics or [])})
+        # The lead's topics in its order, then what the other copies add.
+        topics: dict[str, None] = {}
+        for member in [lead, *members]:
+            for topic in member.topics or []:
+                topics.setdefault(topic, None)
+        story.topics = list(topics)
         story.published = published
         if published and story.guid is None:
             story.guid = lead.canonical_url

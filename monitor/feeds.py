@@ -1,5 +1,11 @@
 """The feed builder: RSS 2.0 and Atom files, one pair for all sources and one per source.
 
+One entry per **story** (one announcement, wherever it appeared): the lead version's title,
+text and link, the story's GUID (fixed at first publication), ``updated`` when a later copy
+or a re-extraction changed it, "Auch erschienen bei: …" links to every other place it
+appeared, and the sources and topics as categories. A source's feed lists the stories it
+has a copy in.
+
 Output is deterministic: the build date is the newest entry's ``first_seen_at``, not "now",
 so rebuilding without new articles yields byte-identical files. A file is only rewritten
 when its bytes change, which keeps its mtime (Last-Modified) and hash (ETag) stable and lets
@@ -21,7 +27,7 @@ import nh3
 from feedgen.feed import FeedEntry, FeedGenerator
 
 from db.models import Article
-from db.repository import Repository
+from db.repository import FeedStory, Repository
 from monitor.sources import SourceInfo
 from scraper.config import Config
 
@@ -62,8 +68,8 @@ def build_feeds(
     labels = {s.name: s.label for s in sources}
     changed: list[Path] = []
     for spec in feed_specs(sources):
-        articles = repository.feed_articles(spec.source, config.feed_max_entries)
-        rss, atom = render_feed(config, spec, articles, labels)
+        stories = repository.feed_stories(spec.source, config.feed_max_entries)
+        rss, atom = render_feed(config, spec, stories, labels)
         for path, data in (
             (target / f"{spec.name}.xml", rss),
             (target / f"{spec.name}.atom", atom),
@@ -80,21 +86,31 @@ def feed_specs(sources: Iterable[SourceInfo]) -> list[FeedSpec]:
 
 
 def render_feed(
-    config: Config, spec: FeedSpec, articles: Sequence[Article], labels: dict[str, str]
+    config: Config,
+    spec: FeedSpec,
+    stories: Sequence[FeedStory | Article],
+    labels: dict[str, str],
 ) -> tuple[bytes, bytes]:
     """The RSS 2.0 and Atom documents of one feed (entries newest first, as given)."""
+    entries = [s if isinstance(s, FeedStory) else _single(s) for s in stories]
     base = config.feed_base_url.rstrip("/")
-    rss_gen = _feed_generator(spec, base, f"{spec.name}.xml", "application/rss+xml", articles)
-    atom_gen = _feed_generator(spec, base, f"{spec.name}.atom", "application/atom+xml", articles)
-    for article in articles:
-        label = labels.get(article.source, article.source)
-        _fill_entry(rss_gen.add_entry(order="append"), article, label)
-        _fill_entry(atom_gen.add_entry(order="append"), article, label)
+    rss_gen = _feed_generator(spec, base, f"{spec.name}.xml", "application/rss+xml", entries)
+    atom_gen = _feed_generator(spec, base, f"{spec.name}.atom", "application/atom+xml", entries)
+    for story in entries:
+        _fill_entry(rss_gen.add_entry(order="append"), story, labels)
+        _fill_entry(atom_gen.add_entry(order="append"), story, labels)
     return rss_gen.rss_str(pretty=True), atom_gen.atom_str(pretty=True)
 
 
+def _single(article: Article) -> FeedStory:
+    """An article outside any stored story (tests, previews) as a story of its own."""
+    from db.models import Story
+
+    return FeedStory(Story(guid=article.canonical_url, topics=article.topics), article, [])
+
+
 def _feed_generator(
-    spec: FeedSpec, base: str, filename: str, media_type: str, articles: Sequence[Article]
+    spec: FeedSpec, base: str, filename: str, media_type: str, stories: Sequence[FeedStory]
 ) -> FeedGenerator:
     self_url = f"{base}/feeds/{filename}"
     gen = FeedGenerator()
@@ -108,36 +124,57 @@ def _feed_generator(
     gen.language("de")
     # feedgen's default generator string carries its version; ours keeps output stable.
     gen.generator("clusterwatch", uri="https://github.com/clusterwatch/clusterwatch")
-    gen.updated(_build_date(articles))
+    gen.updated(_build_date(stories))
     return gen
 
 
-def _build_date(articles: Sequence[Article]) -> datetime:
-    """When the feed last gained an entry: deterministic, unlike the build time."""
-    newest = max((a.first_seen_at for a in articles), default=EMPTY_FEED_DATE)
+def _build_date(stories: Sequence[FeedStory]) -> datetime:
+    """When the feed last gained or changed an entry: deterministic, unlike the build time."""
+    moments = [s.lead.first_seen_at for s in stories]
+    moments += [s.story.updated_at for s in stories if s.story.updated_at]
+    newest = max(moments, default=EMPTY_FEED_DATE)
     return newest.replace(microsecond=0)
 
 
-def _fill_entry(entry: FeedEntry, article: Article, source_label: str) -> None:
-    published = article.published_at or article.first_seen_at
-    # The canonical URL is the identity and an https URL, so it is a valid permalink.
-    entry.id(xml_safe(article.canonical_url))
-    entry.guid(xml_safe(article.canonical_url), permalink=True)
-    entry.title(one_line(article.title) or one_line(article.url))
-    entry.link(href=xml_safe(article.url), rel="alternate")
+def _fill_entry(entry: FeedEntry, story: FeedStory, labels: dict[str, str]) -> None:
+    lead = story.lead
+    published = lead.published_at or lead.first_seen_at
+    # The GUID was fixed when the story was first published (an https canonical URL, so a
+    # valid permalink); it never changes, whichever copy leads today.
+    guid = xml_safe(story.story.guid or lead.canonical_url)
+    entry.id(guid)
+    entry.guid(guid, permalink=True)
+    entry.title(one_line(lead.title) or one_line(lead.url))
+    entry.link(href=xml_safe(lead.url), rel="alternate")
     entry.published(published)
-    entry.updated(published)
-    entry.content(content_html(article), type="html")
+    updated = story.story.updated_at
+    entry.updated(updated if updated and updated > published else published)
+    entry.content(content_html(lead) + also_appeared(story, labels), type="html")
     # After content(): with isSummary the teaser becomes RSS description and Atom summary.
-    entry.description(plain_description(article.text), isSummary=True)
-    for category in categories(source_label, article.topics):
+    entry.description(plain_description(lead.text), isSummary=True)
+    sources = [labels.get(a.source, a.source) for a in [lead, *story.others]]
+    for category in categories(sources, story.story.topics or lead.topics):
         entry.category(term=category)
 
 
-def categories(source_label: str, topics: Iterable[str] | None) -> list[str]:
-    """The source label first, then the article's topics, each once, in order."""
+def also_appeared(story: FeedStory, labels: dict[str, str]) -> str:
+    """ "Auch erschienen bei: openPR, BMWE" with a link to each other copy."""
+    links = []
+    for other in story.others:
+        label = html.escape(labels.get(other.source, other.source))
+        href = html.escape(xml_safe(other.url), quote=True)
+        links.append(f'<a href="{href}">{label}</a>')
+    if not links:
+        return ""
+    return xml_safe(f"<p>Auch erschienen bei: {', '.join(links)}</p>")
+
+
+def categories(sources: Iterable[str], topics: Iterable[str] | None) -> list[str]:
+    """The source labels first, then the topics' names ("region:Sachsen" → "Sachsen"),
+    each once, in order."""
     seen: dict[str, None] = {}
-    for value in [source_label, *(topics or [])]:
+    names = [t.split(":", 1)[-1] for t in (topics or [])]
+    for value in [*sources, *names]:
         cleaned = one_line(value)
         if cleaned:
             seen.setdefault(cleaned, None)

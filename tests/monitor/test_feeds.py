@@ -290,3 +290,32 @@ def test_extracted_structure_reaches_the_feed(
         assert "<ul><li>" in content and "<p>" in content
         assert 'href="https://alpha.example/bericht.html"' in content
         assert "javascript:" not in content and "<script" not in content
+
+
+def test_one_entry_per_story_with_every_other_place_and_a_fixed_guid(
+    feed_config: Config, repository: Repository, add_article: AddArticle
+) -> None:
+    """The first copy publishes the story; a later, more complete copy from the same day
+    becomes the lead version — the entry keeps its GUID, gets an updated date and names the
+    other place it appeared."""
+    day = datetime(2024, 3, 5, 9, 0, tzinfo=UTC)
+    first = add_article(source="beta", content_hash="same", text="Kurz. " * 20, published_at=day)
+    build(feed_config, repository)
+    before = parse(feed_config.feeds_dir / "all.atom").entries
+    assert [e.id for e in before] == [first.canonical_url]
+    longer = add_article(
+        source="alpha", content_hash="same", text="Ausführlich. " * 40, published_at=day
+    )
+    build(feed_config, repository)
+    after = parse(feed_config.feeds_dir / "all.atom").entries
+    assert len(after) == 1
+    entry = after[0]
+    assert entry.id == first.canonical_url  # fixed at first publication
+    assert entry.link == longer.url  # the lead is the most complete copy
+    assert "Auch erschienen bei" in entry.content[0].value
+    assert f'href="{first.url}"' in entry.content[0].value
+    assert entry.updated_parsed > entry.published_parsed
+    assert {t.term for t in entry.tags} >= {"Alpha Cluster", "Beta Netzwerk"}
+    # Both sources' feeds list it, under the same GUID.
+    for name in ("alpha.xml", "beta.xml"):
+        assert guids(feed_config.feeds_dir / name) == [first.canonical_url]
