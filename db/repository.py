@@ -112,6 +112,26 @@ def same_hash_or_link(
     return None, ""
 
 
+@dataclass(frozen=True)
+class ClassificationRow:
+    article_id: int
+    source: str
+    title: str
+    text: str
+    relevance: str
+    score: float | None
+    topics: list[str]
+
+
+@dataclass(frozen=True)
+class Classification:
+    article_id: int
+    relevance: str
+    score: float
+    terms: list[str]
+    topics: list[str]
+
+
 @dataclass
 class FeedStory:
     story: Story
@@ -250,6 +270,56 @@ class Repository:
             if row is not None:
                 row.rules_version = rules_version
                 row.fail_reason = f"extraction failed: {reason}"[:2000]
+
+    # -- classification ---------------------------------------------------------------
+
+    def classification_rows(self, source: str | None = None) -> list[ClassificationRow]:
+        """What relevance and topics are decided from, for every stored article."""
+        with self.session() as s:
+            stmt = select(
+                Article.id,
+                Article.source,
+                Article.title,
+                Article.text,
+                Article.relevance,
+                Article.relevance_score,
+                Article.topics,
+            ).where(Article.state == STORED)
+            if source:
+                stmt = stmt.where(Article.source == source)
+            return [
+                ClassificationRow(i, src, t, x, r, sc, list(tp or []))
+                for i, src, t, x, r, sc, tp in s.execute(stmt.order_by(Article.id))
+            ]
+
+    def apply_classification(
+        self, changes: Sequence[Classification], source_order: Sequence[str] = ()
+    ) -> tuple[int, int]:
+        """Store new relevance and topics; re-decide the stories they belong to. Returns
+        (stories published, stories withdrawn) — the next feed build shows the change."""
+        published = withdrawn = 0
+        with self.session() as s, s.begin():
+            _lock(s)
+            touched: set[int] = set()
+            for change in changes:
+                article = s.get(Article, change.article_id)
+                if article is None:
+                    continue
+                article.relevance = change.relevance
+                article.relevance_score = change.score
+                article.relevance_terms = change.terms
+                article.topics = change.topics
+                if article.story_id is not None:
+                    touched.add(article.story_id)
+            s.flush()
+            for story_id in sorted(touched):
+                story = s.get(Story, story_id)
+                assert story is not None
+                was = story.published
+                self._refresh_story(s, story_id, source_order)
+                published += int(story.published and not was)
+                withdrawn += int(was and not story.published)
+        return published, withdrawn
 
     # -- template lines -----------------------------------------------------------------
 

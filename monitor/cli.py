@@ -314,6 +314,64 @@ def extract_pages(
         raise typer.Exit(1)
 
 
+@app.command()
+def explain(
+    url: Annotated[str, typer.Argument(help="An article URL (any variant of it).")],
+    output: Annotated[ExtractFormat, typer.Option("--format", "-f")] = ExtractFormat.text,
+) -> None:
+    """Why an item was or was not published: its score, the rules that matched, its story."""
+    from monitor.classify_cmd import explain as explain_item
+    from scraper.classify import DEFAULT_RULES
+
+    config = _config()
+    found = explain_item(_repository(config), url, DEFAULT_RULES)
+    if found is None:
+        err.print(f"[red]not stored: {url}[/] (crawled sources only; see `clusterwatch runs`)")
+        raise typer.Exit(1)
+    data = found.as_dict()
+    if output is ExtractFormat.json:
+        sys.stdout.write(json.dumps(data, ensure_ascii=False) + "\n")
+        return
+    story = data["story"]
+    verdict = "published" if story and story["published"] else "not published"
+    console.print(f"[bold]{data['url']}[/] ({data['source']}, {data['state']}): {verdict}")
+    if data["fail_reason"]:
+        console.print(f"failed: {data['fail_reason']}")
+    console.print(
+        f"relevance {data['relevance']} (mode {data['relevance_mode']}), "
+        f"score now {data['score_now']} (stored {data['stored_score']})"
+    )
+    for reason in data["reasons"]:
+        console.print(f"  {reason['weight']:+.1f}  {reason['term']}: {reason['matched']}")
+    if data["topics"]:
+        console.print("topics: " + ", ".join(data["topics"]))
+    if story:
+        console.print(f"story: GUID {story['guid'] or '—'}, lead {story['lead']}")
+        for other in story["also"]:
+            console.print(f"  also at {other}")
+
+
+@app.command()
+def reclassify(
+    source: Annotated[str | None, typer.Option(help="Only this source.")] = None,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Report, change nothing.")] = False,
+) -> None:
+    """Re-run relevance and topics over the stored items after a rule change."""
+    from monitor.classify_cmd import reclassify as run_reclassify
+    from scraper.classify import DEFAULT_RULES
+
+    config = _config()
+    if source:
+        _source_names(config, [source])
+    report = run_reclassify(_repository(config), DEFAULT_RULES, source, dry_run)
+    prefix = "would change" if dry_run else "changed"
+    console.print(
+        f"{report.examined} items examined; {prefix}: {report.to_relevant} to relevant, "
+        f"{report.to_irrelevant} to irrelevant, {report.topics_changed} topics; "
+        f"stories published {report.stories_published}, withdrawn {report.stories_withdrawn}"
+    )
+
+
 class ExportFormat(StrEnum):
     json = "json"
     csv = "csv"

@@ -34,6 +34,8 @@ COMMANDS = [
     "sources",
     "export",
     "extract",
+    "explain",
+    "reclassify",
     "db upgrade",
     "replay",
     "demo",
