@@ -34,9 +34,23 @@ def alembic_config(url: str) -> AlembicConfig:
 
 def upgrade(url: str, revision: str = "head") -> None:
     cfg = alembic_config(url)
-    with create_db_engine(url).begin() as connection:
-        cfg.attributes["connection"] = connection
-        command.upgrade(cfg, revision)
+    engine = create_db_engine(url)
+    sqlite = engine.dialect.name == "sqlite"
+    with engine.connect() as connection:
+        if sqlite:
+            # Batch migrations rebuild SQLite tables (copy, drop, rename); with foreign keys
+            # enforced the drop of a referenced table fails. Off for the migration only
+            # (the pragma is ignored inside a transaction, so before it begins).
+            connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
+            connection.commit()
+        try:
+            with connection.begin():
+                cfg.attributes["connection"] = connection
+                command.upgrade(cfg, revision)
+        finally:
+            if sqlite:
+                connection.exec_driver_sql("PRAGMA foreign_keys=ON")
+                connection.commit()
 
 
 def current_revision(url: str) -> str | None:

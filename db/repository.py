@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import enum
+import json
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Select, and_, delete, func, or_, select, text, update
+from sqlalchemy import Select, String, and_, cast, delete, func, or_, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -523,11 +524,18 @@ class Repository:
                 stmt = stmt.where(Article.source == source)
             return list(s.scalars(stmt))
 
-    def feed_stories(self, source: str | None, limit: int) -> list[FeedStory]:
-        """The newest published stories (of a source: those it has a member in), each with
-        its lead version and the other places it appeared."""
+    def feed_stories(
+        self, source: str | None, limit: int, topic: str | None = None
+    ) -> list[FeedStory]:
+        """The newest published stories (of a source: those it has a member in; with a topic
+        key such as "region:Sachsen"), each with its lead version and the other places it
+        appeared."""
         with self.session() as s:
             stmt = select(Story).where(Story.published.is_(True))
+            if topic:
+                # JSON is text on SQLite and castable on PostgreSQL: one query for both.
+                quoted = json.dumps(topic)
+                stmt = stmt.where(cast(Story.topics, String).contains(quoted, autoescape=True))
             if source:
                 member = select(Article.id).where(
                     Article.story_id == Story.id, Article.source == source, Article.state == STORED

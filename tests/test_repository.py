@@ -165,3 +165,44 @@ def test_copies_stored_at_the_same_moment_form_one_story(repo: Repository) -> No
         assert story is not None and len(story.others) == 1, f"round {round_}"
     published = repo.feed_stories(None, 100)
     assert len(published) == 20
+
+
+def test_stories_are_queryable_by_topic(repo: Repository) -> None:
+    repo.add_article(record("https://t/1", topics=["region:Sachsen", "field:Energie"]))
+    other = TEXT.replace("Biotechnologie", "Logistik") + " Ganz andere Meldung hier."
+    repo.add_article(record("https://t/2", other, topics=["region:Bayern"]))
+    found = repo.feed_stories(None, 10, topic="region:Sachsen")
+    assert [fs.lead.canonical_url for fs in found] == ["https://t/1"]
+    assert repo.feed_stories(None, 10, topic="region:Sach") == []  # whole keys only
+
+
+def test_migration_backfills_stories_from_duplicate_of(tmp_path: Path) -> None:
+    from sqlalchemy import text as sql
+
+    from db.engine import create_db_engine
+
+    url = f"sqlite:///{tmp_path / 'old.db'}"
+    upgrade(url, "0002")
+    with create_db_engine(url).begin() as connection:
+        for i, (dup, relevance) in enumerate(
+            [(None, "relevant"), (1, "relevant"), (None, "irrelevant")], start=1
+        ):
+            connection.execute(
+                sql(
+                    "INSERT INTO articles (id, canonical_url, source, url, title, text, html,"
+                    " first_seen_at, content_hash, relevance, topics, alternates, duplicate_of,"
+                    " raw_headers, state, attempts) VALUES (:i, :u, 'clib', :u, 'T', 'x', '',"
+                    " '2024-01-01 00:00:00', :h, :r, '[]', '[]', :d, '{}', 'stored', 0)"
+                ),
+                {"i": i, "u": f"https://m/{i}", "h": f"h{i}", "r": relevance, "d": dup},
+            )
+    upgrade(url)
+    repository = Repository(url)
+    groups = {
+        frozenset(a.canonical_url for a in members): story
+        for story, members in repository.stories()
+    }
+    assert set(groups) == {frozenset({"https://m/1", "https://m/2"}), frozenset({"https://m/3"})}
+    published = groups[frozenset({"https://m/1", "https://m/2"})]
+    assert published.published and published.guid == "https://m/1"
+    assert not groups[frozenset({"https://m/3"})].published
