@@ -231,22 +231,13 @@ def log(
 @app.command()
 def sources() -> None:
     """The configured sources, their entry points and intervals."""
-    from scraper.registry import spider_classes
-
-    config = _config()
     from monitor.sources import list_sources
 
+    config = _config()
     table = Table(title="Sources")
     for column in ("name", "label", "every", "enabled", "relevance", "hosts", "entry points"):
         table.add_column(column, overflow="fold")
     for info in list_sources(config):
-        spider = spider_classes()[info.name]
-        override = config.source(info.name)
-        entries = [
-            *(override.feeds if override.feeds is not None else spider.feeds),
-            *(override.listings if override.listings is not None else spider.listings),
-            *(override.sitemaps if override.sitemaps is not None else spider.sitemaps),
-        ]
         table.add_row(
             info.name,
             info.label,
@@ -254,7 +245,7 @@ def sources() -> None:
             "yes" if info.enabled else "no",
             info.relevance,
             ", ".join(info.hosts),
-            "\n".join(entries),
+            "\n".join(info.entry_points),
         )
     console.print(table)
 
@@ -476,16 +467,8 @@ data_dir = "{data_dir}"
 mirror = "{mirror}"
 jitter_seconds = 5
 feed_rebuild_minutes = 1
-
-[sources.clusterplattform]
-interval_minutes = 1
-[sources.openpr]
-interval_minutes = 1
-[sources.bmwe]
-interval_minutes = 1
-[sources.clib]
-interval_minutes = 1
 """
+DEMO_SOURCE = "[sources.{name}]\ninterval_minutes = 1\n"
 
 
 @app.command()
@@ -514,7 +497,13 @@ def demo(
     data_dir.mkdir(parents=True, exist_ok=True)
     server = ReplayServer(root).start()
     toml = data_dir / "clusterwatch.toml"
-    toml.write_text(DEMO_TOML.format(data_dir=data_dir.resolve(), mirror=server.url), "utf-8")
+    from scraper.sources import builtin_specs
+
+    toml.write_text(
+        DEMO_TOML.format(data_dir=data_dir.resolve(), mirror=server.url)
+        + "".join(DEMO_SOURCE.format(name=name) for name in sorted(builtin_specs())),
+        "utf-8",
+    )
     # Crawl processes started by the service read the same file.
     os.environ[CONFIG_ENV] = str(toml.resolve())
     for name in (

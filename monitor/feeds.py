@@ -28,8 +28,8 @@ from feedgen.feed import FeedEntry, FeedGenerator
 
 from db.models import Article
 from db.repository import FeedStory, Repository
-from monitor.sources import SourceInfo
 from scraper.config import Config
+from scraper.sources import SourceSpec
 
 ALL_FEED = "all"
 DESCRIPTION_CHARS = 300
@@ -59,7 +59,7 @@ class FeedSpec:
 def build_feeds(
     config: Config,
     repository: Repository,
-    sources: Sequence[SourceInfo],
+    sources: Sequence[SourceSpec],
     output_dir: Path | None = None,
 ) -> list[Path]:
     """Write ``all.xml``/``all.atom`` and ``<source>.xml``/``.atom``; return changed files."""
@@ -79,7 +79,7 @@ def build_feeds(
     return changed
 
 
-def feed_specs(sources: Iterable[SourceInfo]) -> list[FeedSpec]:
+def feed_specs(sources: Iterable[SourceSpec]) -> list[FeedSpec]:
     specs = [FeedSpec(ALL_FEED, "clusterwatch: all cluster announcements", None)]
     specs += [FeedSpec(s.name, f"clusterwatch: {s.label}", s.name) for s in sources]
     return specs

@@ -25,8 +25,9 @@ from rich.text import Text
 
 from db.models import CrawlRun
 from db.repository import Repository
-from monitor.sources import SourceInfo, list_sources
+from monitor.sources import list_sources
 from scraper.config import Config, HealthThresholds
+from scraper.sources import SourceSpec
 
 Verdict = Literal["healthy", "unhealthy", "pending", "disabled"]
 COVERED_FIELDS = ("title", "date", "text")
@@ -66,7 +67,7 @@ def evaluate(
 
 
 def evaluate_source(
-    config: Config, repository: Repository, source: SourceInfo, now: datetime
+    config: Config, repository: Repository, source: SourceSpec, now: datetime
 ) -> SourceHealth:
     thresholds = config.thresholds(source.name)
     last = repository.last_run(source.name, finished_only=True)

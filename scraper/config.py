@@ -19,24 +19,10 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
+from scraper.sources import SourceSpec, check_override, registry
+
 CONFIG_ENV = "CLUSTERWATCH_CONFIG"
 DEFAULT_CONFIG_FILE = "clusterwatch.toml"
-
-
-class SourceOverride(BaseModel):
-    """Per-source settings an operator may change without touching code."""
-
-    model_config = {"extra": "forbid"}
-
-    enabled: bool = True
-    feeds: list[str] | None = None
-    listings: list[str] | None = None
-    sitemaps: list[str] | None = None
-    article_pattern: str | None = None
-    # Minutes between scheduled crawls; fractions are allowed (short intervals in tests),
-    # whole numbers stay ints.
-    interval_minutes: int | float | None = Field(default=None, gt=0)
-    relevance: str | None = Field(default=None, pattern="^(all|keywords)$")
 
 
 class HealthThresholds(BaseModel):
@@ -88,8 +74,18 @@ class Config(BaseSettings):
     feed_rebuild_minutes: float = Field(default=15, gt=0)
     jitter_seconds: int = Field(default=60, ge=0)
     alert_urls: list[str] = []
-    sources: dict[str, SourceOverride] = {}
+    # [sources.<name>]: an override of a built-in source (any field) or a new source.
+    sources: dict[str, dict[str, Any]] = {}
     health: HealthConfig = HealthConfig()
+
+    @field_validator("sources")
+    @classmethod
+    def _sources_are_specs(cls, sources: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
+        checked = {}
+        for name, block in sources.items():
+            checked[name] = check_override(name, block)
+        registry(checked)  # a new source must be complete; raises SourceError by name
+        return checked
 
     @field_validator("mirror")
     @classmethod
@@ -131,8 +127,9 @@ class Config(BaseSettings):
     def httpcache_dir(self) -> Path:
         return self.data_dir / "httpcache"
 
-    def source(self, name: str) -> SourceOverride:
-        return self.sources.get(name, SourceOverride())
+    def source_specs(self) -> dict[str, SourceSpec]:
+        """Every source (built-in ones with their overrides, and configured ones), by name."""
+        return registry(self.sources)
 
     def thresholds(self, name: str) -> HealthThresholds:
         base = self.health.model_dump(exclude={"sources"})

@@ -6,12 +6,15 @@
 from __future__ import annotations
 
 from scraper.config import load_config
+from scraper.sources import SPEC_MODULES
 
 _config = load_config()
 
 BOT_NAME = "clusterwatch"
-SPIDER_MODULES = ["spiders"]
-NEWSPIDER_MODULE = "spiders"
+# Sources are data (scraper/sources.py): one spider class per SourceSpec, config-only
+# sources included, for scrapy list/crawl/parse and Scrapyd alike.
+SPIDER_LOADER_CLASS = "scraper.registry.SourceSpiderLoader"
+SPIDER_MODULES = list(SPEC_MODULES)
 
 # -- clusterwatch's own settings (read by our components in from_crawler) -----------------
 CLUSTERWATCH_DATA_DIR = str(_config.data_dir.resolve())
@@ -21,9 +24,6 @@ CLUSTERWATCH_LOGS_DIR = str(_config.logs_dir.resolve())
 CLUSTERWATCH_RELEVANCE_KEYWORDS = list(_config.relevance_keywords)
 CLUSTERWATCH_NEAR_DUPLICATE_THRESHOLD = _config.near_duplicate_threshold
 CLUSTERWATCH_RETRY_BACKOFF_HOURS = list(_config.retry_backoff_hours)
-CLUSTERWATCH_SOURCES = {
-    name: override.model_dump(exclude_none=True) for name, override in _config.sources.items()
-}
 
 # -- politeness ------------------------------------------------------------------------------
 USER_AGENT = _config.user_agent

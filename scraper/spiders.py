@@ -57,7 +57,7 @@ KEPT_HEADERS = ("Content-Type", "Content-Language", "Last-Modified", "ETag")
 
 
 class SourceSpider(Spider):
-    # -- the declaration (class attributes of each source) -------------------------------
+    # -- the declaration: a SourceSpec's fields (scraper.registry.spider_class) ----------
     label: ClassVar[str] = ""
     hosts: ClassVar[tuple[str, ...]] = ()  # canonical host first, then aliases
     feeds: ClassVar[tuple[str, ...]] = ()
@@ -66,7 +66,7 @@ class SourceSpider(Spider):
     article_pattern: ClassVar[str] = ""
     next_page_xpaths: ClassVar[tuple[str, ...]] = ()
     relevance: ClassVar[str] = "all"  # "all" | "keywords"
-    interval_minutes: ClassVar[int] = 60
+    interval_minutes: ClassVar[int | float] = 60
     canonical_rewrites: ClassVar[tuple[tuple[str, str], ...]] = ()
     extraction: ClassVar[ExtractionRules] = ExtractionRules()
     allowed_domains: list[str]  # set from ``hosts`` (OffsiteMiddleware)
@@ -82,18 +82,13 @@ class SourceSpider(Spider):
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> Self:
         spider = super().from_crawler(crawler, *args, **kwargs)
-        spider.apply_overrides(crawler.settings.getdict("CLUSTERWATCH_SOURCES").get(cls.name, {}))
         spider.allowed_domains = list(cls.hosts)
         return spider
 
-    def apply_overrides(self, overrides: dict[str, Any]) -> None:
-        """Entry points, pattern and relevance from the operator's TOML win over the code."""
-        for name in ("feeds", "listings", "sitemaps"):
-            if overrides.get(name) is not None:
-                setattr(self, name, tuple(overrides[name]))
-        for name in ("article_pattern", "relevance"):
-            if overrides.get(name) is not None:
-                setattr(self, name, overrides[name])
+    @classmethod
+    def handles_request(cls, request: Request) -> bool:
+        """``scrapy parse URL`` without ``--spider``: the source whose hosts hold the URL."""
+        return host_of(request.url) in {h.lower() for h in cls.hosts}
 
     # -- identity -------------------------------------------------------------------------
 
