@@ -83,7 +83,7 @@ def render_feed(
     config: Config, spec: FeedSpec, articles: Sequence[Article], labels: dict[str, str]
 ) -> tuple[bytes, bytes]:
     """The RSS 2.0 and Atom documents of one feed (entries newest first, as given)."""
-    base = config.feed_base_url.rstrip("/")
+    base = config.base_url  # feed_base_url, else the configured host and port
     rss_gen = _feed_generator(spec, base, f"{spec.name}.xml", "application/rss+xml", articles)
     atom_gen = _feed_generator(spec, base, f"{spec.name}.atom", "application/atom+xml", articles)
     for article in articles:

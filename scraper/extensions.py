@@ -6,6 +6,8 @@ from __future__ import annotations
 import json
 import logging
 import os
+import socket
+import sys
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Self
@@ -17,12 +19,23 @@ from scrapy.statscollectors import StatsCollector
 from twisted.internet.task import LoopingCall
 
 from db.migrate import ensure_schema
+from db.models import CrawlRun
 from db.repository import Repository
 
 logger = logging.getLogger(__name__)
 
 TRIGGER_ENV = "CLUSTERWATCH_TRIGGER"  # set by the scheduler; a bare `scrapy crawl` is "manual"
 RUN_ID_STAT = "clusterwatch/run_id"
+HOST_STAT = "clusterwatch/host"  # which machine runs the crawl (restart safety reads it)
+# Scrapy commands that crawl a page or two to look at them: not runs of the source, so they
+# write no crawl-log row (health would take them for the source's last run).
+NOT_A_RUN = frozenset({"shell", "parse", "check", "fetch", "view", "bench"})
+
+
+def scrapy_command(argv: list[str] | None = None) -> str | None:
+    """The ``scrapy`` sub-command this process runs (``crawl``, ``shell`` …), if any."""
+    args = sys.argv if argv is None else argv
+    return next((arg for arg in args[1:] if not arg.startswith("-")), None)
 
 
 class CrawlLog:
@@ -33,6 +46,9 @@ class CrawlLog:
         spider = crawler.spidercls.name
         trigger = os.environ.get(TRIGGER_ENV, "manual")
         self.run_id = repository.start_run(spider, trigger, None, os.getpid())
+        host = socket.gethostname()
+        repository.update_run(self.run_id, stats={HOST_STAT: host})
+        self.stats.set_value(HOST_STAT, host)
         stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
         self.log_path = (logs_dir / spider / f"{stamp}-run{self.run_id}.log").resolve()
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
@@ -58,6 +74,10 @@ class CrawlLog:
         url = settings.get("CLUSTERWATCH_DATABASE_URL")
         if not url:
             raise NotConfigured("no database configured")
+        if not settings.getbool("CLUSTERWATCH_CRAWL_LOG", True):
+            raise NotConfigured()
+        if scrapy_command() in NOT_A_RUN:
+            raise NotConfigured()  # silently: `scrapy shell` is not a run of the source
         # A fresh install gets its schema on the first crawl.
         ensure_schema(url)
         extension = cls(crawler, Repository(url), Path(settings["CLUSTERWATCH_LOGS_DIR"]))
@@ -67,6 +87,7 @@ class CrawlLog:
 
     def spider_opened(self, spider: Spider) -> None:
         self.stats.set_value(RUN_ID_STAT, self.run_id)
+        self.stats.set_value(HOST_STAT, socket.gethostname())
         # Counters of a running crawl are visible to `clusterwatch crawl`/`status` meanwhile.
         self.progress = LoopingCall(self.report_progress)
         self.progress.start(self.progress_interval, now=False)
@@ -99,6 +120,11 @@ def run_summary(stats: StatsCollector) -> dict[str, Any]:
         "items_duplicate": int(values.get("clusterwatch/items/duplicate", 0)),
         "items_irrelevant": int(values.get("clusterwatch/items/irrelevant", 0)),
         "items_skipped": int(values.get("clusterwatch/skipped_known", 0)),
+        **(
+            {"items_failed": int(values.get("clusterwatch/items/failed", 0))}
+            if hasattr(CrawlRun, "items_failed")  # column of migration 0002
+            else {}
+        ),
         "article_links": int(values.get("clusterwatch/article_links", 0)),
         # A 5xx on a cached entry point is answered from the cache, so it never reaches the
         # log as an error; count what the source really answered as well.
