@@ -1,10 +1,15 @@
-"""The clusterwatch add-on: ``-s CLUSTERWATCH_*`` works like the environment variable.
+"""The clusterwatch add-on: ``-s CLUSTERWATCH_*`` works like the environment variable, and
+the commands that only look at a page (``shell``, ``parse``, ``fetch``, ``check``) leave the
+database alone.
 
 ``scraper.settings`` derives Scrapy's settings from the configuration when it is imported,
 before Scrapy applies ``-s``. This add-on runs once the command line is applied: it builds
 the configuration again with the ``-s CLUSTERWATCH_*`` values winning, and derives every
 dependent setting again (``-s CLUSTERWATCH_DATA_DIR=…`` moves the database, logs and HTTP
 cache; ``-s CLUSTERWATCH_MIRROR=…`` switches replay mode on).
+
+Looking at a page is not a run of the source: no crawl-log row (see ``CrawlLog``), nothing
+stored, and a page already stored is fetched anyway (the operator asked for it).
 """
 
 from __future__ import annotations
@@ -17,6 +22,7 @@ from scrapy.crawler import Crawler
 from scrapy.settings import SETTINGS_PRIORITIES, Settings
 
 from scraper.config import ENV_PREFIX, Config, describe_validation_error, did_you_mean
+from scraper.extensions import NOT_A_RUN, scrapy_command
 from scraper.settings import SCRAPY_ONLY, scrapy_settings
 
 COMMAND_LINE = SETTINGS_PRIORITIES["cmdline"]
@@ -67,6 +73,8 @@ class ClusterwatchSettings:
         return cls()
 
     def update_settings(self, settings: Settings) -> None:
+        if scrapy_command() in NOT_A_RUN:
+            _leave_the_database_alone(settings)
         overrides = command_line_overrides(settings)
         if not overrides:
             return
@@ -78,3 +86,12 @@ class ClusterwatchSettings:
             priority = settings.getpriority(name)
             if priority is None or priority <= PROJECT:
                 settings.set(name, value, priority="project")
+
+
+def _leave_the_database_alone(settings: Settings) -> None:
+    pipelines = dict(settings.getdict("ITEM_PIPELINES"))
+    pipelines.pop("scraper.pipelines.StorePipeline", None)
+    settings.set("ITEM_PIPELINES", pipelines, priority="cmdline")
+    middlewares = dict(settings.getdict("DOWNLOADER_MIDDLEWARES"))
+    middlewares["scraper.middlewares.KnownArticleMiddleware"] = None
+    settings.set("DOWNLOADER_MIDDLEWARES", middlewares, priority="cmdline")

@@ -32,10 +32,16 @@ HOST_STAT = "clusterwatch/host"  # which machine runs the crawl (restart safety 
 NOT_A_RUN = frozenset({"shell", "parse", "check", "fetch", "view", "bench"})
 
 
+SCRAPY_COMMANDS = NOT_A_RUN | {"crawl", "runspider", "list", "settings", "version"}
+
+
 def scrapy_command(argv: list[str] | None = None) -> str | None:
-    """The ``scrapy`` sub-command this process runs (``crawl``, ``shell`` …), if any."""
-    args = sys.argv if argv is None else argv
-    return next((arg for arg in args[1:] if not arg.startswith("-")), None)
+    """The ``scrapy`` sub-command this process runs (``crawl``, ``shell`` …), if any.
+
+    Read from the original command line: Scrapy pops the command name off ``sys.argv``.
+    """
+    args = sys.orig_argv if argv is None else argv
+    return next((arg for arg in args if arg in SCRAPY_COMMANDS), None)
 
 
 class CrawlLog:

@@ -83,6 +83,8 @@ class Rule:
     setting: ClassVar[str | None] = None  # its threshold in [health]
     severity: ClassVar[Severity] = "unhealthy"
     description: ClassVar[str]
+    # Rules whose finding already explains this one's (not repeated as a second reason).
+    explained_by: ClassVar[tuple[str, ...]] = ()
 
     def check(self, facts: RunFacts) -> Iterator[str]:
         raise NotImplementedError
@@ -161,6 +163,7 @@ class NothingStored(Rule):
     id = "extraction.nothing_stored"
     stat = "article_links"
     description = "article links were found but nothing was stored, and none was known before"
+    explained_by = ("extraction.failed",)
 
     def check(self, facts: RunFacts) -> Iterator[str]:
         run = facts.run
@@ -249,6 +252,7 @@ class LinksLost(Rule):
     stat = "article_links"
     setting = "min_article_links"
     description = "fewer article links than min_article_links although earlier runs found some"
+    explained_by = ("entry.unreachable",)
 
     def check(self, facts: RunFacts) -> Iterator[str]:
         run, minimum = facts.run, self.threshold(facts)
@@ -303,7 +307,15 @@ RULES: tuple[Rule, ...] = (
 
 def apply_rules(facts: RunFacts) -> list[Finding]:
     skipped = set(facts.thresholds.skip_rules)
-    return [f for rule in RULES if rule.id not in skipped for f in rule.findings(facts)]
+    findings: list[Finding] = []
+    for rule in RULES:
+        if rule.id in skipped:
+            continue
+        fired = {f.rule for f in findings}
+        if fired.intersection(rule.explained_by):
+            continue
+        findings.extend(rule.findings(facts))
+    return findings
 
 
 def _causes(facts: RunFacts, shown: int = 3) -> str:
