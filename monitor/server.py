@@ -123,8 +123,15 @@ class Handlers:
 
     @property
     def repository(self) -> Repository:
-        # Created on first use: a broken database URL must not keep the server (and so
-        # /healthz's 503) from coming up.
+        """The repository, after checking the database is there with our schema.
+
+        Created on first use: a broken database URL must not keep the server (and so
+        /healthz's 503) from coming up. Checked on every use: the server only reads, and
+        must answer 503 rather than create an empty database when the file is gone.
+        """
+        from db.migrate import check_schema
+
+        check_schema(self.config.db_url)
         if self._repository is None:
             self._repository = Repository(self.config.db_url)
         return self._repository
@@ -181,7 +188,12 @@ class Handlers:
 
     def run_log(self, request: Request) -> Response:
         run_id = request.path_params["run_id"]
-        run = self.repository.run(run_id)
+        try:
+            run = self.repository.run(run_id)
+        except Exception as exc:
+            if not _database_error(exc):
+                raise
+            return PlainTextResponse(f"{self._problem(exc)}\n", status_code=503)
         if run is None or not run.log_path:
             return PlainTextResponse(f"no log for crawl run {run_id}\n", status_code=404)
         try:
@@ -211,9 +223,12 @@ class Handlers:
             return HTMLResponse(self._unavailable_page(exc), status_code=503)
         return HTMLResponse(page)
 
-    def _unavailable_page(self, exc: BaseException) -> str:
+    def _problem(self, exc: BaseException) -> str:
         problem = describe(exc, self.config.db_url)
-        message = problem.message if problem else "database unavailable"
+        return problem.message if problem else "database unavailable"
+
+    def _unavailable_page(self, exc: BaseException) -> str:
+        message = self._problem(exc)
         logger.warning("status page: %s", message)
         return (
             '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">'
@@ -236,9 +251,7 @@ class Handlers:
         except Exception as exc:
             if not _database_error(exc):
                 raise
-            problem = describe(exc, self.config.db_url)
-            message = problem.message if problem else "database unavailable"
-            return PlainTextResponse(f"{message}\n", status_code=503)
+            return PlainTextResponse(f"{self._problem(exc)}\n", status_code=503)
         return Response(body, media_type=CONTENT_TYPE)
 
 

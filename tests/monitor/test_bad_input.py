@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import socket
 import subprocess
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -374,3 +375,57 @@ def test_tables_fit_80_columns(tmp_path: Path, migrated: tuple[dict[str, str], R
         assert "…" not in text, text
     status = _cli(["status"], tmp_path, env, columns=80).stdout
     assert "unhealthy" in status and "errors.max" in status
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def test_status_page_answers_503_when_the_database_goes_down(
+    tmp_path: Path, migrated: tuple[dict[str, str], Repository]
+) -> None:
+    import httpx
+
+    env, repository = migrated
+    record_run(repository, "clib", **GOOD)
+    port = _free_port()
+    server = subprocess.Popen(
+        [*CLUSTERWATCH, "serve", "--port", str(port)],
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        base = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                first = httpx.get(f"{base}/", timeout=5)
+                break
+            except httpx.TransportError:
+                assert server.poll() is None and time.monotonic() < deadline, "serve did not start"
+                time.sleep(0.1)
+        assert first.status_code == 200 and "clusterwatch status" in first.text
+        metrics = httpx.get(f"{base}/metrics", timeout=5)
+        assert metrics.status_code == 200
+        assert 'clusterwatch_source_verdict{source="clib",verdict="healthy"} 1.0' in metrics.text
+
+        # The database goes away under the running server (a volume unmounted, a restore).
+        for suffix in ("", "-wal", "-shm"):
+            (tmp_path / "data" / f"clusterwatch.db{suffix}").unlink(missing_ok=True)
+        for path in ("/", "/metrics", "/healthz"):
+            down = httpx.get(f"{base}{path}", timeout=10)
+            assert down.status_code == 503, (path, down.text)
+        page = httpx.get(f"{base}/", timeout=10)
+        assert "clusterwatch: database unavailable" in page.text
+        assert "no clusterwatch database at" in page.text
+        assert not (tmp_path / "data" / "clusterwatch.db").exists(), "nothing re-created it"
+        assert "Traceback" not in page.text
+    finally:
+        server.terminate()
+        output, _ = server.communicate(timeout=20)
+    assert "Traceback" not in output
