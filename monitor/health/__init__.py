@@ -37,6 +37,7 @@ VERDICTS: tuple[Verdict, ...] = ("healthy", "degraded", "unhealthy", "pending", 
 # Runs clusterwatch itself stopped: not the source's doing, so not judged.
 NOT_JUDGED = ("shutdown", "interrupted")
 RECENT_WINDOW = timedelta(days=7)
+SUCCESS_LOOKBACK = 50  # runs searched for the last successful one
 
 NextRun = Callable[[str], datetime | None]
 
@@ -117,9 +118,23 @@ def evaluate_source(
     thresholds = config.thresholds(source.name)
     judged = repository.last_run(source.name, finished_only=True, excluding=NOT_JUDGED)
     newest = repository.last_run(source.name)
-    success = repository.last_successful_run(source.name)
     last_new = repository.last_new_article_at(source.name)
     interval = timedelta(minutes=source.interval_minutes)
+
+    def facts_of(run: CrawlRun, success: CrawlRun | None, at: datetime) -> RunFacts:
+        return RunFacts(
+            run=run,
+            thresholds=thresholds,
+            interval=interval,
+            now=at,
+            last_success=success,
+            earlier_runs_had_links=lambda minimum: repository.earlier_runs_had_links(
+                source.name, run.id, minimum
+            ),
+            declared_fields=source.declared_fields,
+        )
+
+    success = _last_success(repository, source.name, facts_of)
     health = SourceHealth(
         source=source.name,
         label=source.label,
@@ -147,20 +162,26 @@ def evaluate_source(
         health.next_run_at = newest.started_at + interval
     if judged is None:
         return health  # never ran (or only runs we stopped): pending
-    facts = RunFacts(
-        run=judged,
-        thresholds=thresholds,
-        interval=interval,
-        now=now,
-        last_success=success,
-        earlier_runs_had_links=lambda minimum: repository.earlier_runs_had_links(
-            source.name, judged.id, minimum
-        ),
-        declared_fields=source.declared_fields,
-    )
-    health.findings = apply_rules(facts)
+    health.findings = apply_rules(facts_of(judged, success, now))
     health.verdict = verdict_of(health.findings)
     return health
+
+
+def _last_success(
+    repository: Repository,
+    source: str,
+    facts_of: Callable[[CrawlRun, CrawlRun | None, datetime], RunFacts],
+) -> CrawlRun | None:
+    """The newest run the rules find nothing unhealthy in: a run that finished but reached
+    no entry point, or stored nothing, is no success (staleness counts from the last real one).
+    """
+    for run in repository.runs(spider=source, limit=SUCCESS_LOOKBACK):
+        if run.finished_at is None or run.finish_reason in NOT_JUDGED:
+            continue
+        findings = apply_rules(facts_of(run, run, ended_at(run)))  # judged as of its own end
+        if verdict_of(findings) != "unhealthy":
+            return run
+    return None
 
 
 def verdict_of(findings: list[Finding]) -> Verdict:

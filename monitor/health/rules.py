@@ -283,7 +283,8 @@ class Stale(Rule):
 
     def check(self, facts: RunFacts) -> Iterator[str]:
         if facts.last_success is None:
-            yield "no successful run yet"
+            # Never a success: the judged run is unhealthy itself and says why; "last
+            # success: never" is shown beside it.
             return
         limit = facts.interval * self.threshold(facts)
         age = facts.now - ended_at(facts.last_success)

@@ -147,7 +147,23 @@ def test_only_failed_runs_say_no_successful_run(
     record_run(repository, SOURCE, finish_reason="killed")
     health = health_of(make_config(tmp_path, db_url), repository)
     assert health.verdict == "unhealthy"
-    assert "no successful run yet" in health.reasons
+    assert health.last_success is None
+    assert health.reasons == ["last run 1 ended with 'killed', not 'finished'"]
+
+
+def test_a_finished_run_that_reached_nothing_is_no_success(
+    tmp_path: Path, db_url: str, repository: Repository
+) -> None:
+    started = datetime.now(UTC) - timedelta(hours=5)
+    ok = good_run(repository, started_at=started, finished_at=started)
+    for hours in (3, 2, 1):
+        at = datetime.now(UTC) - timedelta(hours=hours)
+        good_run(
+            repository, started_at=at, finished_at=at, article_links=0, stats=UNREACHABLE_STATS
+        )
+    health = health_of(make_config(tmp_path, db_url), repository)
+    assert health.last_success is not None and health.last_success.id == ok
+    assert "run.stale" in findings_of(health)
 
 
 def test_running_run_is_judged_by_the_last_finished_one(
