@@ -76,6 +76,7 @@ def build_scheduler(config: Config, hooks: ServiceHooks) -> CrawlScheduler:
         hooks.repository,
         on_run_finished=hooks.on_run_finished,
         rebuild_feeds=hooks.rebuild_feeds,
+        kill_grace_seconds=config.shutdown_grace_seconds,
     )
 
 

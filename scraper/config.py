@@ -114,6 +114,8 @@ class Config(BaseSettings):
     http_host: str = "127.0.0.1"
     http_port: int = Field(default=8080, ge=0, lt=65536)
     crawl_timeout_minutes: float = Field(default=30, gt=0)
+    # On SIGTERM running crawls get this long to close (Scrapy's graceful stop), then SIGKILL.
+    shutdown_grace_seconds: float = Field(default=20, ge=0)
     feed_rebuild_minutes: float = Field(default=15, gt=0)
     jitter_seconds: int = Field(default=60, ge=0)
     alert_urls: list[str] = []
