@@ -123,7 +123,10 @@ def crawl(
         list[str] | None, typer.Argument(help="Sources to crawl (default: all enabled).")
     ] = None,
 ) -> None:
-    """Crawl sources once now, with a progress bar per source and a summary table."""
+    """Crawl sources once now, with a progress bar per source and a summary table.
+
+    Exit 1 when a crawl failed or a crawled source is unhealthy afterwards.
+    """
     from monitor.crawls import run_crawls, summary_table
     from monitor.feeds import build_feeds
     from monitor.sources import list_sources
@@ -143,6 +146,17 @@ def crawl(
     ]
     if failed:
         err.print(f"[red]crawl failed for: {', '.join(failed)}[/] — see `clusterwatch log RUN_ID`")
+        raise typer.Exit(1)
+    # A crawl that "finished" can still have reached nothing (every entry point down, every
+    # article failing extraction): the health rules judge what it did.
+    from monitor.health import evaluate
+
+    judged = [h for h in evaluate(config, repository) if h.source in names]
+    for health in judged:
+        if health.unhealthy or health.degraded:
+            causes = "; ".join(f"{f.message} [{f.rule}]" for f in health.findings)
+            err.print(f"{health.source}: {health.verdict}: {causes}", markup=False)
+    if any(h.unhealthy for h in judged):
         raise typer.Exit(1)
 
 

@@ -16,9 +16,11 @@ from scrapy import Spider, signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
 from scrapy.statscollectors import StatsCollector
+from sqlalchemy.exc import SQLAlchemyError
 from twisted.internet.task import LoopingCall
 
-from db.migrate import ensure_schema
+from db.engine import mask_secrets, mask_url
+from db.migrate import SchemaOutOfDate, ensure_schema
 from db.models import CrawlRun
 from db.repository import Repository
 
@@ -84,9 +86,15 @@ class CrawlLog:
             raise NotConfigured()
         if scrapy_command() in NOT_A_RUN:
             raise NotConfigured()  # silently: `scrapy shell` is not a run of the source
-        # A fresh install gets its schema on the first crawl.
-        ensure_schema(url)
-        extension = cls(crawler, Repository(url), Path(settings["CLUSTERWATCH_LOGS_DIR"]))
+        try:
+            # A fresh install gets its schema on the first crawl.
+            ensure_schema(url)
+            extension = cls(crawler, Repository(url), Path(settings["CLUSTERWATCH_LOGS_DIR"]))
+        except (OSError, SQLAlchemyError, SchemaOutOfDate) as error:
+            # Nothing has run yet: one line (password masked) and exit status 3, the CLI's
+            # "environment" code, instead of Scrapy logging a long traceback.
+            sys.stderr.write(f"clusterwatch: cannot record the crawl: {_describe(error, url)}\n")
+            raise SystemExit(3) from None
         crawler.signals.connect(extension.spider_opened, signal=signals.spider_opened)
         crawler.signals.connect(extension.spider_closed, signal=signals.spider_closed)
         return extension
@@ -112,6 +120,17 @@ class CrawlLog:
         finally:
             logging.getLogger().removeHandler(self.handler)
             self.handler.close()
+
+
+def _describe(error: BaseException, url: str) -> str:
+    if isinstance(error, OSError) and error.strerror:
+        where = f"{error.filename}: " if error.filename else ""
+        return f"{where}{error.strerror}"
+    if isinstance(error, SQLAlchemyError):
+        orig = getattr(error, "orig", None) or error
+        text = str(orig).strip().splitlines()[0] if str(orig).strip() else type(orig).__name__
+        return mask_secrets(f"database {mask_url(url)}: {text}", url)
+    return mask_secrets(str(error), url)
 
 
 def run_summary(stats: StatsCollector) -> dict[str, Any]:

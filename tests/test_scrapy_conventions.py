@@ -126,3 +126,14 @@ def test_dash_o_exports_every_item(tmp_path: Path, replay: ReplayServer, suffix:
             isinstance(value, str | int | float | bool | list | dict | None)
             for value in item.values()
         )
+
+
+def test_scrapy_crawl_with_a_broken_environment_says_so_in_one_line(tmp_path: Path) -> None:
+    blocker = tmp_path / "a-file"
+    blocker.write_text("")
+    result = _scrapy(["crawl", SOURCE], blocker / "data")
+    assert result.returncode == 3
+    assert result.stderr.strip().splitlines()[-1] == (
+        f"clusterwatch: cannot record the crawl: {blocker / 'data'}: Not a directory"
+    )
+    assert "Traceback" not in result.stderr

@@ -429,3 +429,15 @@ def test_status_page_answers_503_when_the_database_goes_down(
         server.terminate()
         output, _ = server.communicate(timeout=20)
     assert "Traceback" not in output
+
+
+@pytest.mark.e2e
+@pytest.mark.xfail(reason="needs the clusterwatch/entry/* stats the crawl records from issue 6")
+def test_crawl_of_an_unreachable_source_exits_1_with_the_cause(tmp_path: Path) -> None:
+    # Every entry point refused: the run "finishes", but the source published nothing.
+    env = _env(tmp_path, CLUSTERWATCH_MIRROR="http://127.0.0.1:1")
+    (tmp_path / "clusterwatch.toml").write_text("[health.sources.clib]\nmax_errors = 20\n", "utf-8")
+    result = _cli(["crawl", "clib"], tmp_path, env, timeout=180)
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "clib: unhealthy: source unreachable" in result.stderr
+    assert "[entry.unreachable]" in result.stderr
