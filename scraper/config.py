@@ -219,10 +219,11 @@ def load_config(**overrides: Any) -> Config:
 
 
 def known_sources() -> list[str]:
-    """The names of the sources the spider loader knows (imported late: it loads Scrapy)."""
-    from scraper.evaluation import spider_classes
+    """The names of the sources Scrapy's spider loader knows (imported late: loads Scrapy)."""
+    from scrapy.settings import Settings
+    from scrapy.spiderloader import SpiderLoader
 
-    return sorted(spider_classes())
+    return sorted(SpiderLoader.from_settings(Settings({"SPIDER_MODULES": ["spiders"]})).list())
 
 
 def did_you_mean(word: str, choices: Iterable[str]) -> str:
