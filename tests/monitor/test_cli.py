@@ -175,3 +175,18 @@ def test_crawl_of_an_unknown_source_exits_2(crawled: Crawled) -> None:
     assert "unknown source 'nosuchsource'" in result.stderr
     assert SOURCE in result.stderr, "the message names the known sources"
     assert len(crawled.repository.runs()) == 1, "nothing was crawled"
+
+
+@pytest.mark.e2e
+def test_runs_and_status_as_json(crawled: Crawled) -> None:
+    (run,) = crawled.repository.runs()
+    result = crawled.run("runs", "--format", "json")
+    assert result.returncode == 0, result.stderr
+    (row,) = json.loads(result.stdout)
+    assert row["id"] == run.id and row["source"] == SOURCE and row["trigger"] == "cli"
+    assert row["finish_reason"] == "finished" and row["items_new"] == run.items_new
+    status = crawled.run("status", "--format", "json")
+    assert status.returncode == 0, status.stdout
+    sources = {s["source"]: s for s in json.loads(status.stdout)["sources"]}
+    assert sources[SOURCE]["verdict"] == "healthy"
+    assert sources[SOURCE]["last_run"]["id"] == run.id
