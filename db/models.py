@@ -45,6 +45,11 @@ class UTCDateTime(TypeDecorator[datetime]):
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
+STORED = "stored"
+FAILED = "failed"
+ORIGINAL_STORED = "duplicate_of IS NULL AND state = 'stored'"
+
+
 class Base(DeclarativeBase):
     pass
 
@@ -61,7 +66,11 @@ class Article(Base):
     html: Mapped[str] = mapped_column(Text)
     language: Mapped[str | None] = mapped_column(String(8))
     published_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    # Provenance: the extraction layer each field came from (declared, meta, trafilatura …).
     date_source: Mapped[str | None] = mapped_column(String(16))
+    title_source: Mapped[str | None] = mapped_column(String(16))
+    body_source: Mapped[str | None] = mapped_column(String(16))
+    language_source: Mapped[str | None] = mapped_column(String(16))
     first_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
     content_hash: Mapped[str] = mapped_column(String(64))
     relevance: Mapped[str] = mapped_column(String(16))  # "relevant" | "irrelevant"
@@ -69,8 +78,20 @@ class Article(Base):
     alternates: Mapped[list[str]] = mapped_column(JSON, default=list)
     duplicate_of: Mapped[int | None] = mapped_column(ForeignKey("articles.id"), index=True)
     minhash: Mapped[bytes | None] = mapped_column(LargeBinary)
-    raw_html: Mapped[bytes | None] = mapped_column(LargeBinary)  # zlib-compressed
+    # The page inputs extraction needs, for re-extraction: the body (zlib-compressed), the
+    # encoding it was decoded with, its headers, the date the feed gave the link.
+    raw_html: Mapped[bytes | None] = mapped_column(LargeBinary)
+    raw_encoding: Mapped[str | None] = mapped_column(String(32))
+    raw_headers: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
+    feed_date: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    rules_version: Mapped[str | None] = mapped_column(String(16))
     crawl_run_id: Mapped[int | None] = mapped_column(ForeignKey("crawl_runs.id"))
+    # Failure memory: a page whose fetch or extraction failed is kept as "failed" (never
+    # published, never refetched before ``retry_at``) and retried with a back-off.
+    state: Mapped[str] = mapped_column(String(16), default=STORED, server_default=STORED)
+    fail_reason: Mapped[str | None] = mapped_column(Text)
+    attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    retry_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
 
     __table_args__ = (
         # One original per text: a second URL with the same text must be recorded as a
@@ -79,9 +100,10 @@ class Article(Base):
             "uq_articles_content_hash_original",
             "content_hash",
             unique=True,
-            sqlite_where=sql_text("duplicate_of IS NULL"),
-            postgresql_where=sql_text("duplicate_of IS NULL"),
+            sqlite_where=sql_text(ORIGINAL_STORED),
+            postgresql_where=sql_text(ORIGINAL_STORED),
         ),
+        Index("ix_articles_source_state", "source", "state"),
     )
 
 
@@ -100,9 +122,29 @@ class CrawlRun(Base):
     items_duplicate: Mapped[int] = mapped_column(Integer, default=0)
     items_irrelevant: Mapped[int] = mapped_column(Integer, default=0)
     items_skipped: Mapped[int] = mapped_column(Integer, default=0)
+    items_failed: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     article_links: Mapped[int] = mapped_column(Integer, default=0)
     errors: Mapped[int] = mapped_column(Integer, default=0)
     warnings: Mapped[int] = mapped_column(Integer, default=0)
     log_path: Mapped[str | None] = mapped_column(String(1024))
     pid: Mapped[int | None] = mapped_column(Integer)
     stats: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+class FurnitureLine(Base):
+    """On how many of a source's pages a text line was seen (template-line detection)."""
+
+    __tablename__ = "furniture_lines"
+
+    source: Mapped[str] = mapped_column(String(64), primary_key=True)
+    line_hash: Mapped[str] = mapped_column(String(16), primary_key=True)
+    pages: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class FurniturePages(Base):
+    """How many pages of a source were counted into ``furniture_lines``."""
+
+    __tablename__ = "furniture_pages"
+
+    source: Mapped[str] = mapped_column(String(64), primary_key=True)
+    pages: Mapped[int] = mapped_column(Integer, default=0)

@@ -5,15 +5,23 @@ from __future__ import annotations
 import enum
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, Select, and_, func, select
+from sqlalchemy import CursorResult, Select, and_, delete, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, sessionmaker
 
 from db.engine import session_factory
-from db.models import Article, CrawlRun, utcnow
+from db.models import (
+    FAILED,
+    STORED,
+    Article,
+    CrawlRun,
+    FurnitureLine,
+    FurniturePages,
+    utcnow,
+)
 
 
 class AddResult(enum.Enum):
@@ -35,12 +43,41 @@ class ArticleRecord:
     language: str | None = None
     published_at: datetime | None = None
     date_source: str | None = None
+    title_source: str | None = None
+    body_source: str | None = None
+    language_source: str | None = None
     topics: list[str] = field(default_factory=list)
     alternates: list[str] = field(default_factory=list)
     minhash: bytes | None = None
     raw_html: bytes | None = None
+    raw_encoding: str | None = None
+    raw_headers: dict[str, str] = field(default_factory=dict)
+    feed_date: datetime | None = None
+    rules_version: str | None = None
     crawl_run_id: int | None = None
     duplicate_of: int | None = None
+
+
+@dataclass
+class FailedPage:
+    """A page whose fetch or extraction failed: remembered, not published, retried later."""
+
+    canonical_url: str
+    source: str
+    url: str
+    reason: str
+    raw_html: bytes | None = None  # zlib-compressed body, when one arrived
+    raw_encoding: str | None = None
+    raw_headers: dict[str, str] = field(default_factory=dict)
+    feed_date: datetime | None = None
+    rules_version: str | None = None
+    crawl_run_id: int | None = None
+
+
+@dataclass(frozen=True)
+class FailureOutcome:
+    attempts: int
+    retry_at: datetime | None  # None: the page is stored (a failure never downgrades it)
 
 
 class Repository:
@@ -59,12 +96,17 @@ class Repository:
 
     # -- articles ---------------------------------------------------------------------
 
-    def is_known(self, canonical_url: str) -> bool:
+    def is_known(self, canonical_url: str, now: datetime | None = None) -> bool:
+        """Not to be fetched now: stored, or failed and awaiting its retry time."""
         with self.session() as s:
-            stmt = select(Article.id).where(Article.canonical_url == canonical_url)
+            stmt = select(Article.id).where(
+                Article.canonical_url == canonical_url, _settled(now or utcnow())
+            )
             return s.execute(stmt.limit(1)).first() is not None
 
     def known_among(self, canonical_urls: Iterable[str]) -> set[str]:
+        """Which of these URLs are remembered at all (stored or failed): a listing page of
+        only such links ends pagination; failed ones are retried from the store itself."""
         urls = list(set(canonical_urls))
         if not urls:
             return set()
@@ -76,11 +118,126 @@ class Repository:
                 found.update(s.scalars(stmt))
             return found
 
+    # -- failure memory ---------------------------------------------------------------
+
+    def record_failure(self, page: FailedPage, backoff: Sequence[timedelta]) -> FailureOutcome:
+        """Remember a failed page; the n-th consecutive failure waits ``backoff[n-1]`` (the
+        last step repeats). A stored article is never turned into a failure."""
+        now = utcnow()
+        with self.session() as s, s.begin():
+            row = s.scalar(
+                select(Article).where(Article.canonical_url == page.canonical_url).with_for_update()
+            )
+            if row is not None and row.state == STORED:
+                return FailureOutcome(row.attempts, None)
+            attempts = (row.attempts if row is not None else 0) + 1
+            retry_at = now + backoff[min(attempts, len(backoff)) - 1]
+            values: dict[str, Any] = {
+                "source": page.source,
+                "url": page.url,
+                "fail_reason": page.reason[:2000],
+                "attempts": attempts,
+                "retry_at": retry_at,
+                "crawl_run_id": page.crawl_run_id,
+                "rules_version": page.rules_version,
+                "feed_date": page.feed_date,
+            }
+            if page.raw_html is not None:  # keep the last body that arrived
+                values.update(
+                    raw_html=page.raw_html,
+                    raw_encoding=page.raw_encoding,
+                    raw_headers=page.raw_headers,
+                )
+            if row is None:
+                s.add(
+                    Article(
+                        canonical_url=page.canonical_url,
+                        title="",
+                        text="",
+                        html="",
+                        content_hash="",
+                        relevance="unknown",
+                        topics=[],
+                        alternates=[],
+                        first_seen_at=now,
+                        state=FAILED,
+                        raw_headers=values.pop("raw_headers", {}),
+                        **values,
+                    )
+                )
+            else:
+                for name, value in values.items():
+                    setattr(row, name, value)
+            return FailureOutcome(attempts, retry_at)
+
+    def failures(
+        self, source: str | None = None, due_before: datetime | None = None
+    ) -> list[Article]:
+        """Failed pages (of a source; only those due by ``due_before`` when given)."""
+        with self.session() as s:
+            stmt = select(Article).where(Article.state == FAILED).order_by(Article.id)
+            if source:
+                stmt = stmt.where(Article.source == source)
+            if due_before is not None:
+                stmt = stmt.where(Article.retry_at <= due_before)
+            return list(s.scalars(stmt))
+
+    def stale_failures(self, source: str, rules_version: str) -> list[Article]:
+        """Failed pages with a stored body, extracted under other rules than today's."""
+        with self.session() as s:
+            stmt = select(Article).where(
+                Article.state == FAILED,
+                Article.source == source,
+                Article.raw_html.is_not(None),
+                (Article.rules_version.is_(None)) | (Article.rules_version != rules_version),
+            )
+            return list(s.scalars(stmt.order_by(Article.id)))
+
+    def mark_rules_version(self, canonical_url: str, rules_version: str, reason: str) -> None:
+        """A failed page re-extracted under today's rules and failing still: note it, so it
+        waits for its back-off instead of being re-extracted at every crawl start."""
+        with self.session() as s, s.begin():
+            row = s.scalar(
+                select(Article).where(
+                    Article.canonical_url == canonical_url, Article.state == FAILED
+                )
+            )
+            if row is not None:
+                row.rules_version = rules_version
+                row.fail_reason = f"extraction failed: {reason}"[:2000]
+
+    # -- template lines -----------------------------------------------------------------
+
+    def count_lines(self, source: str, line_hashes: Iterable[str]) -> None:
+        """Count one more page of ``source`` with these text lines (each line once)."""
+        hashes = sorted(set(line_hashes))
+        with self.session() as s, s.begin():
+            s.execute(_upsert_increment(s, FurniturePages, {"source": source}, "pages"))
+            for start in range(0, len(hashes), 500):
+                rows = [{"source": source, "line_hash": h} for h in hashes[start : start + 500]]
+                if rows:
+                    s.execute(_upsert_increment(s, FurnitureLine, rows, "pages"))
+
+    def frequent_lines(self, source: str, min_pages: int, min_share: float) -> tuple[set[str], int]:
+        """Line hashes seen on ≥ ``min_pages`` and ≥ ``min_share`` of the source's pages,
+        and the number of pages counted."""
+        with self.session() as s:
+            pages = int(
+                s.scalar(select(FurniturePages.pages).where(FurniturePages.source == source)) or 0
+            )
+            floor = max(min_pages, min_share * pages)
+            stmt = select(FurnitureLine.line_hash).where(
+                FurnitureLine.source == source, FurnitureLine.pages >= floor
+            )
+            return set(s.scalars(stmt)), pages
+
     def signatures(self) -> list[tuple[int, str, bytes]]:
         """(id, source, minhash) of every original, for near-duplicate detection."""
         with self.session() as s:
             stmt = select(Article.id, Article.source, Article.minhash).where(
-                Article.duplicate_of.is_(None), Article.minhash.is_not(None)
+                Article.duplicate_of.is_(None),
+                Article.minhash.is_not(None),
+                Article.state == STORED,
             )
             return [(i, src, mh) for i, src, mh in s.execute(stmt) if mh is not None]
 
@@ -91,6 +248,12 @@ class Repository:
         originals decide, not a read-then-write race.
         """
         with self.session() as s, s.begin():
+            # A page remembered as failed that now extracted becomes a stored article.
+            s.execute(
+                delete(Article).where(
+                    Article.canonical_url == record.canonical_url, Article.state == FAILED
+                )
+            )
             if record.duplicate_of is None:
                 record.duplicate_of = self._original_of_alternates(s, record.alternates)
             values = _values(record)
@@ -107,7 +270,9 @@ class Repository:
                 return AddResult.KNOWN, existing
             original = s.scalar(
                 select(Article.id).where(
-                    Article.content_hash == record.content_hash, Article.duplicate_of.is_(None)
+                    Article.content_hash == record.content_hash,
+                    Article.duplicate_of.is_(None),
+                    Article.state == STORED,
                 )
             )
             values["duplicate_of"] = original
@@ -121,7 +286,7 @@ class Repository:
         if not alternates:
             return None
         stmt = select(Article.id, Article.duplicate_of).where(
-            Article.canonical_url.in_(list(alternates))
+            Article.canonical_url.in_(list(alternates)), Article.state == STORED
         )
         for row_id, duplicate_of in s.execute(stmt):
             return int(duplicate_of or row_id)
@@ -131,9 +296,9 @@ class Repository:
         with self.session() as s:
             return s.scalar(select(Article).where(Article.canonical_url == canonical_url))
 
-    def articles(self, source: str | None = None) -> list[Article]:
+    def articles(self, source: str | None = None, state: str = STORED) -> list[Article]:
         with self.session() as s:
-            stmt = select(Article).order_by(Article.id)
+            stmt = select(Article).where(Article.state == state).order_by(Article.id)
             if source:
                 stmt = stmt.where(Article.source == source)
             return list(s.scalars(stmt))
@@ -267,7 +432,34 @@ class Repository:
 
 
 def _published(stmt: Select[Any]) -> Select[Any]:
-    return stmt.where(and_(Article.relevance == "relevant", Article.duplicate_of.is_(None)))
+    return stmt.where(
+        and_(
+            Article.relevance == "relevant",
+            Article.duplicate_of.is_(None),
+            Article.state == STORED,
+        )
+    )
+
+
+def _settled(now: datetime) -> Any:
+    return (Article.state == STORED) | (Article.retry_at > now)
+
+
+def _upsert_increment(
+    s: Session, model: Any, rows: dict[str, Any] | list[dict[str, Any]], column: str
+) -> Any:
+    """INSERT … ON CONFLICT DO UPDATE SET column = column + 1 (new rows start at 1)."""
+    batch = rows if isinstance(rows, list) else [rows]
+    values = [{**row, column: 1} for row in batch]
+    dialect = s.get_bind().dialect.name
+    module: Any = sqlite if dialect == "sqlite" else postgresql
+    if dialect not in ("sqlite", "postgresql"):
+        raise NotImplementedError(f"unsupported database backend {dialect!r}")
+    stmt = module.insert(model).values(values)
+    keys = [c.name for c in model.__table__.primary_key.columns]
+    return stmt.on_conflict_do_update(
+        index_elements=keys, set_={column: getattr(model, column) + 1}
+    )
 
 
 def _values(record: ArticleRecord) -> dict[str, Any]:

@@ -108,6 +108,8 @@ class Config(BaseSettings):
     autothrottle: bool = True
     relevance_keywords: list[str] = ["cluster", "kompetenznetz", "innovationsnetzwerk"]
     near_duplicate_threshold: float = Field(default=0.8, gt=0, le=1)
+    # Failure memory: hours before the 1st, 2nd, 3rd … retry of a failed page (last repeats).
+    retry_backoff_hours: list[float] = Field(default=[24.0, 168.0, 672.0], min_length=1)
     feed_max_entries: int = Field(default=100, gt=0)
     # Unset: the feeds' self links follow http_host/http_port (set it behind a proxy).
     feed_base_url: str | None = None

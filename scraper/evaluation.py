@@ -17,7 +17,13 @@ from scrapy.settings import Settings
 from scrapy.spiderloader import SpiderLoader
 
 from monitor.replay import ReplayTree
-from scraper.extract import Extracted, extract
+from scraper.extract import (
+    Extracted,
+    ExtractionRules,
+    TemplateLines,
+    extract,
+    learn_template,
+)
 from scraper.relevance import is_relevant
 from scraper.spiders import SourceSpider
 
@@ -70,10 +76,32 @@ def fetch_replayed(tree: ReplayTree, url: str) -> HtmlResponse:
     raise RuntimeError(f"too many redirects for {url}")
 
 
-def extract_expected(tree: ReplayTree, item: Expected) -> Extracted:
-    spider = spider_classes()[item.source]
+def extract_expected(
+    tree: ReplayTree,
+    item: Expected,
+    template: TemplateLines | None = None,
+    rules: ExtractionRules | None = None,
+) -> Extracted:
+    """Extract a replayed page as the crawl would: its bytes, content type and the source's
+    rules (or other ``rules``, e.g. none for generic mode)."""
     response = fetch_replayed(tree, item.url)
-    return extract(response.text, response.url, spider.extraction)
+    return extract(
+        response.body,
+        response.url,
+        spider_classes()[item.source].extraction if rules is None else rules,
+        content_type=_content_type(response),
+        template=template,
+    )
+
+
+def source_template(tree: ReplayTree, items: list[Expected]) -> TemplateLines:
+    """The template lines a crawl of these pages would have learned."""
+    return learn_template(fetch_replayed(tree, item.url).body for item in items)
+
+
+def _content_type(response: HtmlResponse) -> str | None:
+    value = response.headers.get("Content-Type")
+    return value.decode("latin-1") if value else None
 
 
 def relevant(source: str, extracted: Extracted, keywords: list[str]) -> bool:

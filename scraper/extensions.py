@@ -21,7 +21,6 @@ from twisted.internet.task import LoopingCall
 
 from db.engine import mask_secrets, mask_url
 from db.migrate import SchemaOutOfDate, ensure_schema
-from db.models import CrawlRun
 from db.repository import Repository
 
 logger = logging.getLogger(__name__)
@@ -145,11 +144,7 @@ def run_summary(stats: StatsCollector) -> dict[str, Any]:
         "items_duplicate": int(values.get("clusterwatch/items/duplicate", 0)),
         "items_irrelevant": int(values.get("clusterwatch/items/irrelevant", 0)),
         "items_skipped": int(values.get("clusterwatch/skipped_known", 0)),
-        **(
-            {"items_failed": int(values.get("clusterwatch/items/failed", 0))}
-            if hasattr(CrawlRun, "items_failed")  # column of migration 0002
-            else {}
-        ),
+        "items_failed": int(values.get("clusterwatch/items/failed", 0)),
         "article_links": int(values.get("clusterwatch/article_links", 0)),
         # A 5xx on a cached entry point is answered from the cache, so it never reaches the
         # log as an error; count what the source really answered as well.

@@ -5,6 +5,25 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
+# What `scrapy crawl X -O items.jsonl|.csv` exports: the text fields, never the raw bytes.
+EXPORT_FIELDS = [
+    "source",
+    "url",
+    "canonical_url",
+    "title",
+    "published_at",
+    "language",
+    "text",
+    "html",
+    "topics",
+    "alternates",
+    "relevant",
+    "title_source",
+    "date_source",
+    "body_source",
+    "language_source",
+]
+
 
 @dataclass
 class Announcement:
@@ -16,9 +35,19 @@ class Announcement:
     html: str
     language: str | None
     published_at: datetime | None  # UTC
-    date_source: str | None  # page | feed | listing | url
-    raw_html: bytes
     relevance_mode: str  # "all" | "keywords": decided by the source's declaration
+    # Provenance: the extraction layer of each field (see scraper/extract/__init__.py).
+    title_source: str = "declared"
+    date_source: str | None = None
+    body_source: str = "declared"
+    language_source: str | None = None
+    # The page inputs, kept for re-extraction.
+    raw_html: bytes = b""
+    raw_encoding: str | None = None
+    raw_headers: dict[str, str] = field(default_factory=dict)
+    feed_date: datetime | None = None
+    rules_version: str | None = None
+    line_hashes: list[str] = field(default_factory=list)
     relevant: bool | None = None  # set by RelevancePipeline
     topics: list[str] = field(default_factory=list)
     alternates: list[str] = field(default_factory=list)  # canonical URLs of translations

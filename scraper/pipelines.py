@@ -103,6 +103,13 @@ class StorePipeline:
             language=item.language,
             published_at=item.published_at,
             date_source=item.date_source,
+            title_source=item.title_source,
+            body_source=item.body_source,
+            language_source=item.language_source,
+            raw_encoding=item.raw_encoding,
+            raw_headers=item.raw_headers,
+            feed_date=item.feed_date,
+            rules_version=item.rules_version,
             topics=item.topics,
             alternates=item.alternates,
             minhash=dedup.to_bytes(signature),
@@ -111,6 +118,8 @@ class StorePipeline:
             duplicate_of=self.index.original_of(signature) if relevant else None,
         )
         result, row_id = self.repository.add_article(record)
+        if result is not AddResult.KNOWN and item.line_hashes:
+            self.repository.count_lines(item.source, item.line_hashes)
         if result is AddResult.KNOWN:
             self.stats.inc_value("clusterwatch/items/known")
         elif not relevant:

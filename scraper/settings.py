@@ -34,6 +34,7 @@ def scrapy_settings(config: Config) -> dict[str, Any]:
         "CLUSTERWATCH_LOGS_DIR": str(config.logs_dir.resolve()),
         "CLUSTERWATCH_RELEVANCE_KEYWORDS": list(config.relevance_keywords),
         "CLUSTERWATCH_NEAR_DUPLICATE_THRESHOLD": config.near_duplicate_threshold,
+        "CLUSTERWATCH_RETRY_BACKOFF_HOURS": list(config.retry_backoff_hours),
         "CLUSTERWATCH_SOURCES": {
             name: override.model_dump(exclude_none=True)
             for name, override in config.sources.items()

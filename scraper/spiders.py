@@ -11,8 +11,10 @@ from __future__ import annotations
 import calendar
 import logging
 import re
+import time
+import zlib
 from collections.abc import AsyncIterator, Iterable, Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from functools import cached_property
 from typing import Any, ClassVar, Self
 
@@ -21,12 +23,22 @@ from scrapy import Request, Spider
 from scrapy.crawler import Crawler
 from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Response, TextResponse
+from scrapy.spidermiddlewares.httperror import HttpError
 from scrapy.utils.sitemap import Sitemap
+from twisted.internet.error import (
+    ConnectionRefusedError,
+    DNSLookupError,
+    TCPTimedOutError,
+    TimeoutError,
+)
 from twisted.python.failure import Failure
 
-from db.repository import Repository
-from scraper.extract import DateHints, ExtractionError, ExtractionRules, extract
-from scraper.items import Announcement
+from db.models import Article
+from db.repository import FailedPage, Repository
+from scraper import discovery
+from scraper.extract import DateHints, Extracted, ExtractionError, ExtractionRules, extract
+from scraper.extract.furniture import MIN_PAGES, MIN_SHARE, TemplateLines
+from scraper.items import EXPORT_FIELDS, Announcement
 from scraper.middlewares import CANONICAL, KIND
 from scraper.urls import canonical_url, clean_url, host_of
 
@@ -36,6 +48,11 @@ logger = logging.getLogger(__name__)
 # without max-age=0 the RFC2616 policy trusts heuristic freshness and misses new items.
 REVALIDATE = {"Cache-Control": "max-age=0"}
 FEED_DATE = "cw_feed_date"
+RETRY = "cw_retry"  # request meta: a remembered failure being retried
+DEFAULT_BACKOFF_HOURS = (24.0, 168.0, 672.0)  # 1 day, 1 week, 4 weeks
+# Template lines are re-read from the store while a crawl learns them.
+TEMPLATE_REFRESH_SECONDS = 5.0
+KEPT_HEADERS = ("Content-Type", "Content-Language", "Last-Modified", "ETag")
 
 
 class SourceSpider(Spider):
@@ -52,10 +69,14 @@ class SourceSpider(Spider):
     canonical_rewrites: ClassVar[tuple[tuple[str, str], ...]] = ()
     extraction: ClassVar[ExtractionRules] = ExtractionRules()
     allowed_domains: list[str]  # set from ``hosts`` (OffsiteMiddleware)
+    custom_settings = {"FEED_EXPORT_FIELDS": EXPORT_FIELDS}  # noqa: RUF012 (Scrapy's API)
 
     def __init__(self, *args: Any, **kwargs: Any):
         super().__init__(*args, **kwargs)
         self._scheduled: set[str] = set()
+        self._feeds_seen: set[str] = set()
+        self._template = TemplateLines()
+        self._template_read_at = 0.0
 
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> Self:
@@ -95,18 +116,48 @@ class SourceSpider(Spider):
         own = {h.lower() for h in self.hosts} | {h.lower().removeprefix("www.") for h in self.hosts}
         return host in own and bool(self._article_re.search(clean_url(url)))
 
+    @cached_property
+    def rules_version(self) -> str:
+        return self.extraction.digest()
+
+    @cached_property
+    def backoff(self) -> list[timedelta]:
+        hours = self.settings.getlist("CLUSTERWATCH_RETRY_BACKOFF_HOURS") or DEFAULT_BACKOFF_HOURS
+        return [timedelta(hours=float(h)) for h in hours]
+
+    def template_lines(self) -> TemplateLines:
+        """The source's template lines as the store knows them now (re-read every few
+        seconds: a first crawl learns them as it goes)."""
+        if time.monotonic() - self._template_read_at >= TEMPLATE_REFRESH_SECONDS:
+            hashes, _pages = self.repository.frequent_lines(self.name, MIN_PAGES, MIN_SHARE)
+            self._template = TemplateLines(frozenset(hashes))
+            self._template_read_at = time.monotonic()
+        return self._template
+
     # -- discovery ------------------------------------------------------------------------
 
-    async def start(self) -> AsyncIterator[Request]:
+    async def start(self) -> AsyncIterator[Announcement | Request]:
+        # Failed pages first: re-extracted at once when the rules changed since, refetched
+        # when their back-off is over — independent of whether a listing still links them.
+        for item in self._reextract_stale_failures():
+            yield item
+        for row in self.repository.failures(self.name, due_before=datetime.now(UTC)):
+            if row.canonical_url not in self._scheduled:
+                self._scheduled.add(row.canonical_url)
+                self.crawler.stats.inc_value("clusterwatch/articles/retried")
+                yield self._article_request(row.url, row.canonical_url, row.feed_date, retry=True)
         for kind, urls, callback in (
             ("feed", self.feeds, self.parse_feed),
             ("listing", self.listings, self.parse_listing),
             ("sitemap", self.sitemaps, self.parse_sitemap),
         ):
             for url in urls:
+                if kind == "feed":
+                    self._feeds_seen.add(clean_url(url))
                 yield self._entry_request(url, kind, callback)
 
     def _entry_request(self, url: str, kind: str, callback: Any) -> Request:
+        self.crawler.stats.inc_value("clusterwatch/entry/attempted")
         return Request(
             url,
             callback=callback,
@@ -115,7 +166,11 @@ class SourceSpider(Spider):
             meta={KIND: kind},
         )
 
+    def _entry_ok(self) -> None:
+        self.crawler.stats.inc_value("clusterwatch/entry/ok")
+
     def parse_feed(self, response: Response) -> Iterator[Request]:
+        self._entry_ok()
         parsed = feedparser.parse(response.body)
         if parsed.bozo and not parsed.entries:
             logger.error(
@@ -135,9 +190,12 @@ class SourceSpider(Spider):
         yield from self._articles(response, urls)
 
     def parse_listing(self, response: Response) -> Iterator[Request]:
+        self._entry_ok()
         links = [(response.urljoin(h), None) for h in response.xpath("//a/@href").getall()]
         found = list(self._articles(response, links))
         yield from found
+        if isinstance(response, TextResponse):
+            yield from self._linked_feeds(response)
         next_url = self._next_page(response)
         if next_url is None:
             return
@@ -152,13 +210,34 @@ class SourceSpider(Spider):
             self.crawler.stats.inc_value("clusterwatch/pagination_stopped")
 
     def _next_page(self, response: Response) -> str | None:
-        for xpath in self.next_page_xpaths:
-            href = response.xpath(xpath).get()
-            if href:
-                return response.urljoin(href.strip())
-        return None
+        """The declared next-page hint first, then generic signals (scraper.discovery)."""
+        if not isinstance(response, TextResponse):
+            return None
+        found = discovery.next_page(response.text, response.url, self.next_page_xpaths)
+        if found is None:
+            return None
+        self.crawler.stats.inc_value(f"clusterwatch/pagination/{found.layer}")
+        if found.layer != "declared" and self.next_page_xpaths:
+            logger.warning(
+                "declared next-page rule found nothing on %s; followed %s (%s)",
+                response.url,
+                found.url,
+                found.layer,
+            )
+        return found.url
+
+    def _linked_feeds(self, response: TextResponse) -> Iterator[Request]:
+        """Feeds a listing announces with <link rel="alternate">, on the source's own hosts."""
+        own = {h.lower() for h in self.hosts}
+        for url in discovery.feed_links(response.text, response.url):
+            cleaned = clean_url(url)
+            if host_of(url) in own and cleaned not in self._feeds_seen:
+                self._feeds_seen.add(cleaned)
+                self.crawler.stats.inc_value("clusterwatch/entry/discovered_feeds")
+                yield self._entry_request(url, "feed", self.parse_feed)
 
     def parse_sitemap(self, response: Response) -> Iterator[Request]:
+        self._entry_ok()
         try:
             sitemap = Sitemap(response.body)
         except Exception as error:  # lxml raises several types on broken XML
@@ -184,65 +263,242 @@ class SourceSpider(Spider):
                 continue
             self._scheduled.add(canonical)
             self.crawler.stats.inc_value("clusterwatch/article_links")
-            yield Request(
-                clean_url(url),
-                callback=self.parse_article,
-                errback=self.article_failed,
-                meta={
-                    KIND: "article",
-                    CANONICAL: canonical,
-                    FEED_DATE: feed_date,
-                    "dont_cache": True,
-                },
-            )
+            yield self._article_request(url, canonical, feed_date)
+
+    def _article_request(
+        self, url: str, canonical: str, feed_date: datetime | None, retry: bool = False
+    ) -> Request:
+        return Request(
+            clean_url(url),
+            callback=self.parse_article,
+            errback=self.article_failed,
+            dont_filter=retry,
+            meta={
+                KIND: "article",
+                CANONICAL: canonical,
+                FEED_DATE: feed_date,
+                RETRY: retry,
+                "dont_cache": True,
+            },
+        )
 
     # -- articles -------------------------------------------------------------------------
 
+    def parse(self, response: Response, **kwargs: Any) -> Iterator[Announcement]:
+        """``scrapy parse --spider X URL`` parses an article page by default."""
+        return self.parse_article(response)
+
     def parse_article(self, response: Response) -> Iterator[Announcement]:
+        self.crawler.stats.inc_value("clusterwatch/articles/fetched")
+        canonical = response.meta.get(CANONICAL) or self.canonical(response.url)
+        feed_date = response.meta.get(FEED_DATE)
+        headers = _kept_headers(response)
         if not isinstance(response, TextResponse):
-            logger.warning(
-                "not an HTML page: %s (%s)", response.url, response.headers.get("Content-Type")
+            self._failed(
+                canonical,
+                response.url,
+                f"not an HTML page ({headers.get('Content-Type', 'no Content-Type')})",
+                "page",
+                body=response.body,
+                headers=headers,
+                feed_date=feed_date,
             )
             return
         try:
             extracted = extract(
-                response.text,
+                response.body,
                 response.url,
                 self.extraction,
-                DateHints(feed=response.meta.get(FEED_DATE)),
+                DateHints(feed=feed_date),
+                content_type=headers.get("Content-Type"),
+                template=self.template_lines(),
             )
         except ExtractionError as error:
-            logger.warning("extraction failed: %s", error)
-            self.crawler.stats.inc_value("clusterwatch/extraction_failed")
+            self._failed(
+                canonical,
+                response.url,
+                f"extraction failed: {error}",
+                error.field,
+                body=response.body,
+                encoding=response.encoding,
+                headers=headers,
+                feed_date=feed_date,
+            )
             return
-        if extracted.used_fallback:
-            self.crawler.stats.inc_value("clusterwatch/extraction_fallback")
-        yield Announcement(
+        yield self._announcement(
+            extracted, response.url, canonical, response.body, response.encoding, headers, feed_date
+        )
+
+    def _announcement(
+        self,
+        extracted: Extracted,
+        url: str,
+        canonical: str,
+        body: bytes,
+        encoding: str | None,
+        headers: dict[str, str],
+        feed_date: datetime | None,
+    ) -> Announcement:
+        stats = self.crawler.stats
+        for field, layer in extracted.provenance.items():
+            if layer:
+                stats.inc_value(f"clusterwatch/provenance/{field}/{layer}")
+        if extracted.used_fallback and self.extraction.body_xpaths:
+            stats.inc_value("clusterwatch/extraction_fallback")
+            logger.warning(
+                "declared article body not found on %s; used %s", url, extracted.body_source
+            )
+        return Announcement(
             source=self.name,
-            url=response.url,
-            canonical_url=response.meta.get(CANONICAL) or self.canonical(response.url),
+            url=url,
+            canonical_url=canonical,
             title=extracted.title,
             text=extracted.text,
             html=extracted.html,
             language=extracted.language,
             published_at=extracted.published_at,
-            date_source=extracted.date_source,
-            raw_html=response.body,
             relevance_mode=self.relevance,
+            title_source=extracted.title_source,
+            date_source=extracted.date_source,
+            body_source=extracted.body_source,
+            language_source=extracted.language_source,
+            raw_html=body,
+            raw_encoding=encoding,
+            raw_headers=headers,
+            feed_date=feed_date,
+            rules_version=self.rules_version,
+            line_hashes=extracted.line_hashes,
             topics=extracted.topics,
             alternates=[self.canonical(u) for u in extracted.alternates],
+        )
+
+    def _reextract_stale_failures(self) -> Iterator[Announcement]:
+        """Failed pages whose stored body extracts under today's rules: recovered with no
+        request. The others keep their back-off (their rules version is brought up to date
+        so they are not re-tried at every start)."""
+        for row in self.repository.stale_failures(self.name, self.rules_version):
+            body = zlib.decompress(row.raw_html or b"")
+            try:
+                extracted = extract(
+                    body,
+                    row.url,
+                    self.extraction,
+                    DateHints(feed=row.feed_date),
+                    content_type=_stored_content_type(row),
+                    template=self.template_lines(),
+                )
+            except ExtractionError as error:
+                self.repository.mark_rules_version(
+                    row.canonical_url, self.rules_version, str(error)
+                )
+                continue
+            self.crawler.stats.inc_value("clusterwatch/articles/recovered")
+            logger.info("recovered failed page %s by re-extraction", row.url)
+            yield self._announcement(
+                extracted,
+                row.url,
+                row.canonical_url,
+                body,
+                row.raw_encoding,
+                dict(row.raw_headers or {}),
+                row.feed_date,
+            )
+
+    def _failed(
+        self,
+        canonical: str,
+        url: str,
+        reason: str,
+        field: str,
+        body: bytes | None = None,
+        encoding: str | None = None,
+        headers: dict[str, str] | None = None,
+        feed_date: datetime | None = None,
+    ) -> None:
+        """Remember a failed article (never published, retried after its back-off)."""
+        stats = self.crawler.stats
+        stats.inc_value("clusterwatch/items/failed")
+        if field in ("title", "text", "page"):
+            stats.inc_value("clusterwatch/articles/failed")
+            stats.inc_value(f"clusterwatch/articles/failed/{field}")
+        outcome = self.repository.record_failure(
+            FailedPage(
+                canonical_url=canonical,
+                source=self.name,
+                url=url,
+                reason=reason,
+                raw_html=zlib.compress(body, 6) if body is not None else None,
+                raw_encoding=encoding,
+                raw_headers=headers or {},
+                feed_date=feed_date,
+                rules_version=self.rules_version,
+                crawl_run_id=stats.get_value("clusterwatch/run_id"),
+            ),
+            self.backoff,
+        )
+        when = outcome.retry_at.isoformat(timespec="minutes") if outcome.retry_at else "never"
+        logger.warning(
+            "article failed (%s): %s; attempt %d, retry after %s",
+            reason,
+            url,
+            outcome.attempts,
+            when,
         )
 
     def entry_failed(self, failure: Failure) -> None:
         request = getattr(failure, "request", None)
         url = request.url if request is not None else "?"
-        logger.error("entry point %s failed: %s", url, failure.getErrorMessage())
-        self.crawler.stats.inc_value("clusterwatch/entry_failed")
+        kind = request.meta.get(KIND, "entry") if request is not None else "entry"
+        cause = failure_cause(failure, url, kind)
+        logger.error("entry point %s failed: %s", url, cause)
+        stats = self.crawler.stats
+        stats.inc_value("clusterwatch/entry_failed")
+        failures = list(stats.get_value("clusterwatch/entry/failures") or [])
+        failures.append({"url": url, "kind": kind, "cause": cause})
+        stats.set_value("clusterwatch/entry/failures", failures)
 
     def article_failed(self, failure: Failure) -> None:
-        if failure.check(IgnoreRequest):
+        if failure.check(IgnoreRequest) and not failure.check(HttpError):
             return  # known article or robots.txt: counted where it was decided
         request = getattr(failure, "request", None)
-        url = request.url if request is not None else "?"
-        logger.warning("article %s failed: %s", url, failure.getErrorMessage())
+        if request is None:
+            return
         self.crawler.stats.inc_value("clusterwatch/article_failed")
+        self._failed(
+            request.meta.get(CANONICAL) or self.canonical(request.url),
+            request.url,
+            failure_cause(failure, request.url, "article"),
+            "fetch",
+            feed_date=request.meta.get(FEED_DATE),
+        )
+
+
+def failure_cause(failure: Failure, url: str, kind: str) -> str:
+    """A failed request in words, for the crawl log and the health verdict."""
+    host = host_of(url)
+    if isinstance(failure.value, HttpError):
+        return f"{kind} answered HTTP {failure.value.response.status}"
+    if failure.check(DNSLookupError):
+        return f"DNS lookup failed for {host}"
+    if failure.check(ConnectionRefusedError):
+        return f"connection refused by {host}"
+    if failure.check(TimeoutError, TCPTimedOutError):
+        return f"{kind} timed out ({host})"
+    return f"{kind} failed: {failure.getErrorMessage() or type(failure.value).__name__}"
+
+
+def _kept_headers(response: Response) -> dict[str, str]:
+    kept = {}
+    for name in KEPT_HEADERS:
+        value = response.headers.get(name)
+        if value:
+            kept[name] = value.decode("latin-1")
+    return kept
+
+
+def _stored_content_type(row: Article) -> str | None:
+    headers = dict(row.raw_headers or {})
+    content_type = headers.get("Content-Type")
+    if row.raw_encoding and content_type and "charset" not in content_type.lower():
+        return f"{content_type}; charset={row.raw_encoding}"
+    return content_type or (f"text/html; charset={row.raw_encoding}" if row.raw_encoding else None)

@@ -23,6 +23,11 @@ from scraper.evaluation import load_expected, spider_classes
 REPO_ROOT = Path(__file__).resolve().parent.parent
 SITES = REPO_ROOT / "tests" / "sites"
 EXPECTED = REPO_ROOT / "tests" / "expected"
+# The independently written second template of every site (a redesign written from
+# SOURCES.md alone, without seeing tests/sites): same hosts, URL shapes and entry points.
+SITES_V2 = REPO_ROOT / "tests" / "sites_v2"
+EXPECTED_V2 = REPO_ROOT / "tests" / "expected_v2"
+TREES = {"v1": (SITES, EXPECTED), "v2": (SITES_V2, EXPECTED_V2)}
 NEW_TITLE = "Neue Testmeldung: Innovationscluster starten gemeinsames Reallabor"
 NEW_PARAGRAPH = (
     "Testabsatz {n}: Das Cluster meldet das Reallabor Nummer {n}, in dem Partner aus "

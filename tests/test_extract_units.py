@@ -53,7 +53,7 @@ def test_declared_rules_give_clean_text() -> None:
     result = extract(PAGE, "https://example.org/a.html", RULES)
     assert result.title == "Neue Clusterförderung"
     assert result.published_at == datetime(2024, 4, 2, 22, 0, tzinfo=UTC)
-    assert result.date_source == "page"
+    assert result.provenance["date"] == "declared"
     assert result.text.startswith("Erster Absatz")  # marker stripped
     assert "Ein Zwischenabsatz im Teaser-Kasten" in result.text  # class heuristics overruled
     for boilerplate in ("(openPR)", "Pressekontakt", "© Foto AG", "Cookies", "Impressum"):
@@ -70,18 +70,32 @@ def test_missing_container_falls_back_and_says_so() -> None:
     assert "Zweiter Absatz" in result.text
 
 
+UNDATED = PAGE.replace('<p class="d">03.04.2024</p>', "")
+
+
+def test_visible_date_is_found_without_a_declared_rule() -> None:
+    rules = ExtractionRules(body_xpaths=("//div[@class='body']",), title_xpaths=("//h1",))
+    result = extract(PAGE, "https://example.org/a.html", rules)
+    assert (result.published_at, result.date_source) == (
+        datetime(2024, 4, 2, 22, 0, tzinfo=UTC),
+        "htmldate",
+    )
+
+
 def test_feed_date_is_used_when_the_page_has_none() -> None:
     rules = ExtractionRules(body_xpaths=("//div[@class='body']",), title_xpaths=("//h1",))
     feed_date = datetime(2024, 4, 3, 8, 0, tzinfo=UTC)
-    result = extract(PAGE, "https://example.org/a.html", rules, DateHints(feed=feed_date))
+    result = extract(UNDATED, "https://example.org/a.html", rules, DateHints(feed=feed_date))
     assert (result.published_at, result.date_source) == (feed_date, "feed")
 
 
 def test_url_date_is_the_last_resort() -> None:
     rules = ExtractionRules(body_xpaths=("//div[@class='body']",), title_xpaths=("//h1",))
-    result = extract(PAGE, "https://example.org/2024/20240405-x.html", rules)
-    assert result.date_source in ("url", "page")
-    assert result.published_at is not None
+    result = extract(UNDATED, "https://example.org/2024/20240405-x.html", rules)
+    assert (result.published_at, result.date_source) == (
+        datetime(2024, 4, 4, 22, 0, tzinfo=UTC),
+        "url",
+    )
 
 
 def test_empty_page_is_an_error() -> None:
