@@ -432,7 +432,6 @@ def test_status_page_answers_503_when_the_database_goes_down(
 
 
 @pytest.mark.e2e
-@pytest.mark.xfail(reason="needs the clusterwatch/entry/* stats the crawl records from issue 6")
 def test_crawl_of_an_unreachable_source_exits_1_with_the_cause(tmp_path: Path) -> None:
     # Every entry point refused: the run "finishes", but the source published nothing.
     env = _env(tmp_path, CLUSTERWATCH_MIRROR="http://127.0.0.1:1")
