@@ -260,7 +260,7 @@ class ListFormat(StrEnum):
 WIDE = 120  # below this terminal width, tables drop their less important columns
 RUN_COLUMNS_WIDE = (
     *("id", "source", "trigger", "started (UTC)", "duration", "result", "requests"),
-    *("new", "dup", "irrel.", "skipped", "errors", "warnings"),
+    *("new", "dup", "irrel.", "skipped", "failed", "errors", "warnings"),
 )
 RUN_COLUMNS_NARROW = ("id", "source", "started (UTC)", "result", "new", "err")
 
@@ -310,6 +310,7 @@ def runs(
                 str(r.items_duplicate),
                 str(r.items_irrelevant),
                 str(r.items_skipped),
+                str(r.items_failed),
                 str(r.errors),
                 str(r.warnings),
             )

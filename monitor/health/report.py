@@ -186,7 +186,7 @@ def run_json(run: CrawlRun) -> dict[str, Any]:
         "items_duplicate": run.items_duplicate,
         "items_irrelevant": run.items_irrelevant,
         "items_skipped": run.items_skipped,
-        "items_failed": getattr(run, "items_failed", None),
+        "items_failed": run.items_failed,
         "article_links": run.article_links,
         "errors": run.errors,
         "warnings": run.warnings,

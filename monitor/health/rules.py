@@ -175,7 +175,7 @@ class NothingStored(Rule):
             + run.items_irrelevant
             + run.items_skipped
             + facts.count(ITEMS_KNOWN)
-            + int(getattr(run, "items_failed", 0) or facts.count(ITEMS_FAILED))
+            + (run.items_failed or facts.count(ITEMS_FAILED))
         )
         if accounted == 0:
             yield (
