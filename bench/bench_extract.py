@@ -1,6 +1,13 @@
-"""Extraction benchmark: clusterwatch's declared-rules extraction vs plain trafilatura on the
-same replayed pages, side by side in one run. Prints quality (token F1 against the gold text,
-boilerplate leaks) and speed as ratios, so noisy machines still compare like with like.
+"""Extraction benchmark, side by side in one run on the same replayed pages of both trees
+(tests/sites and the independently written tests/sites_v2):
+
+* ``rules``   — clusterwatch with the source's declared rules (the crawl's extraction);
+* ``generic`` — clusterwatch with no rules at all (what a redesigned or new source gets);
+* ``bare``    — ``trafilatura.extract`` on the page, as a peer would use it.
+
+Quality is token F1 against the gold text and pages with a boilerplate leak; speed is each
+mode's time as a ratio of bare trafilatura's, measured interleaved, so a noisy machine still
+compares like with like.
 
     .venv/bin/python bench/bench_extract.py [--rounds N]
 """
@@ -10,71 +17,122 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import trafilatura
+from scrapy.http import HtmlResponse
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from monitor.replay import ReplayTree  # noqa: E402
-from scraper.evaluation import fetch_replayed, load_expected, spider_classes, token_f1  # noqa: E402
-from scraper.extract import extract  # noqa: E402
+from scraper.evaluation import (  # noqa: E402
+    fetch_replayed,
+    load_expected,
+    source_template,
+    spider_classes,
+    token_f1,
+)
+from scraper.extract import (  # noqa: E402
+    ExtractionError,
+    ExtractionRules,
+    TemplateLines,
+    extract,
+)
+
+TREES = {
+    "v1": (ROOT / "tests" / "sites", ROOT / "tests" / "expected"),
+    "v2": (ROOT / "tests" / "sites_v2", ROOT / "tests" / "expected_v2"),
+}
+MODES = ("rules", "generic", "bare")
+
+
+def _boilerplate() -> list[str]:
+    lines = (ROOT / "tests" / "boilerplate.txt").read_text("utf-8").splitlines()
+    return [
+        line.strip()
+        for line in lines
+        if line.strip() and not line.startswith("#") and not line.startswith("line: ")
+    ]
+
+
+def _safe(run: Callable[[], str]) -> str:
+    try:
+        return run()
+    except ExtractionError:
+        return ""
+
+
+def _modes(
+    rules: ExtractionRules, generic: ExtractionRules, template: TemplateLines
+) -> dict[str, Callable[[HtmlResponse], str]]:
+    return {
+        "rules": lambda r: _safe(lambda: extract(r.body, r.url, rules, template=template).text),
+        "generic": lambda r: _safe(lambda: extract(r.body, r.url, generic, template=template).text),
+        "bare": lambda r: trafilatura.extract(r.text, url=r.url) or "",
+    }
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args()
-    tree = ReplayTree(ROOT / "tests" / "sites")
-    boilerplate = [
-        line.strip().removeprefix("line: ")
-        for line in (ROOT / "tests" / "boilerplate.txt").read_text("utf-8").splitlines()
-        if line.strip() and not line.startswith("#") and not line.startswith("line: ")
-    ]
+    boilerplate = _boilerplate()
+    generic = ExtractionRules()
     print(
-        f"{'source':18}{'pages':>6}{'F1 ours':>9}{'F1 plain':>10}{'leaks ours':>11}"
-        f"{'leaks plain':>12}{'time ours/plain':>17}"
+        f"{'tree':5}{'source':18}{'pages':>6}"
+        + "".join(f"{'F1 ' + m:>12}" for m in MODES)
+        + "".join(f"{'leaks ' + m:>14}" for m in MODES)
+        + f"{'time rules/bare':>17}{'generic/bare':>14}"
     )
-    total_ours = total_plain = 0.0
-    # Warm up both sides (language model, lxml/trafilatura caches) outside the timings.
-    warm = fetch_replayed(tree, load_expected(ROOT / "tests" / "expected", "clib")[0].url)
-    extract(warm.text, warm.url, spider_classes()["clib"].extraction)
-    trafilatura.extract(warm.text, url=warm.url)
-    for source, spider in sorted(spider_classes().items()):
-        pages = [
-            (item, fetch_replayed(tree, item.url))
-            for item in load_expected(ROOT / "tests" / "expected", source)
-        ]
-        f1_ours = f1_plain = 0.0
-        leaks_ours = leaks_plain = 0
-        time_ours = time_plain = 0.0
-        for _ in range(args.rounds):
-            for _item, response in pages:
-                start = time.perf_counter()
-                ours = extract(response.text, response.url, spider.extraction).text
-                time_ours += time.perf_counter() - start
-                start = time.perf_counter()
-                plain = trafilatura.extract(response.text, url=response.url) or ""
-                time_plain += time.perf_counter() - start
-        for item, response in pages:
-            ours = extract(response.text, response.url, spider.extraction).text
-            plain = trafilatura.extract(response.text, url=response.url) or ""
-            gold = str(item.data["text"])
-            f1_ours += token_f1(ours, gold)
-            f1_plain += token_f1(plain, gold)
-            leaks_ours += sum(b in ours for b in boilerplate)
-            leaks_plain += sum(b in plain for b in boilerplate)
-        n = len(pages)
-        total_ours += time_ours
-        total_plain += time_plain
+    totals = dict.fromkeys(MODES, 0.0)
+    for tree_name, (sites, expected) in TREES.items():
+        tree = ReplayTree(sites)
+        summary = {m: [0.0, 0] for m in MODES}
+        pages_total = 0
+        for source, spider in sorted(spider_classes().items()):
+            items = load_expected(expected, source)
+            template = source_template(tree, items)
+            pages = [(item, fetch_replayed(tree, item.url)) for item in items]
+            runs = _modes(spider.extraction, generic, template)
+            seconds = dict.fromkeys(MODES, 0.0)
+            for _ in range(args.rounds):
+                for _item, response in pages:
+                    for mode in MODES:
+                        start = time.perf_counter()
+                        runs[mode](response)
+                        seconds[mode] += time.perf_counter() - start
+            f1 = dict.fromkeys(MODES, 0.0)
+            leaks = dict.fromkeys(MODES, 0)
+            for item, response in pages:
+                gold = str(item.data["text"])
+                forbidden = [*boilerplate, *item.data["must_not_contain"]]
+                for mode in MODES:
+                    text = runs[mode](response)
+                    f1[mode] += token_f1(text, gold)
+                    leaks[mode] += any(b in text for b in forbidden)
+            n = len(pages)
+            pages_total += n
+            for mode in MODES:
+                totals[mode] += seconds[mode]
+                summary[mode][0] += f1[mode]
+                summary[mode][1] += leaks[mode]
+            print(
+                f"{tree_name:5}{source:18}{n:>6}"
+                + "".join(f"{f1[m] / n:>12.3f}" for m in MODES)
+                + "".join(f"{leaks[m]:>14}" for m in MODES)
+                + f"{seconds['rules'] / seconds['bare']:>16.2f}x"
+                + f"{seconds['generic'] / seconds['bare']:>13.2f}x"
+            )
         print(
-            f"{source:18}{n:>6}{f1_ours / n:>9.3f}{f1_plain / n:>10.3f}{leaks_ours:>11}"
-            f"{leaks_plain:>12}{time_ours / time_plain:>16.2f}x"
+            f"{tree_name:5}{'all':18}{pages_total:>6}"
+            + "".join(f"{summary[m][0] / pages_total:>12.3f}" for m in MODES)
+            + "".join(f"{int(summary[m][1]):>14}" for m in MODES)
         )
     print(
-        f"overall time ratio ours/plain: {total_ours / total_plain:.2f}x "
-        f"({args.rounds} rounds; < 1 means faster than plain trafilatura)"
+        f"time ratio over both trees: rules/bare {totals['rules'] / totals['bare']:.2f}x, "
+        f"generic/bare {totals['generic'] / totals['bare']:.2f}x ({args.rounds} rounds)"
     )
 
 

@@ -351,7 +351,7 @@ def log(
 @app.command()
 def sources() -> None:
     """The configured sources, their entry points and intervals."""
-    from scraper.evaluation import spider_classes
+    from scraper.registry import spider_classes
 
     config = _config()
     from monitor.sources import list_sources
@@ -377,6 +377,61 @@ def sources() -> None:
             "\n".join(entries),
         )
     console.print(table)
+
+
+class ExtractFormat(StrEnum):
+    text = "text"
+    json = "json"
+
+
+@app.command("extract")
+def extract_pages(
+    pages: Annotated[
+        list[str], typer.Argument(help="Saved HTML files or http(s) URLs.", show_default=False)
+    ],
+    source: Annotated[
+        str | None, typer.Option("--source", "-s", help="Use this source's declared rules.")
+    ] = None,
+    generic: Annotated[
+        bool, typer.Option("--generic", help="No source rules: generic layers only (default).")
+    ] = False,
+    url: Annotated[
+        str | None,
+        typer.Option("--url", help="The URL a saved page was fetched from (dates, links)."),
+    ] = None,
+    output: Annotated[ExtractFormat, typer.Option("--format", "-f")] = ExtractFormat.text,
+) -> None:
+    """What extraction makes of pages: title, date, language, text and each field's layer."""
+    from monitor.extract_cmd import InputError, dumps, extract_all
+
+    if source and generic:
+        err.print("[red]--source and --generic exclude each other[/]")
+        raise typer.Exit(2)
+    if url and len(pages) != 1:
+        err.print("[red]--url names the address of one saved page; give exactly one[/]")
+        raise typer.Exit(2)
+    config = _config()
+    failed = 0
+    try:
+        for _page, record in extract_all(pages, source, url, config):
+            failed += bool(record.get("error"))
+            if output is ExtractFormat.json:
+                sys.stdout.write(dumps(record) + "\n")
+                continue
+            if record.get("error"):
+                err.print(f"[red]{record['error']}[/]")
+                continue
+            console.rule(record["url"])
+            for name in ("title", "published_local", "language"):
+                layer = {"published_local": "date_source"}.get(name, f"{name}_source")
+                console.print(f"[bold]{name}[/]: {record[name]}  [dim]({record[layer]})[/]")
+            console.print(f"[bold]text[/] [dim]({record['body_source']})[/]:")
+            console.print(record["text"], markup=False, highlight=False)
+    except InputError as error:
+        err.print(f"[red]{error}[/]")
+        raise typer.Exit(2) from error
+    if failed:
+        raise typer.Exit(1)
 
 
 class ExportFormat(StrEnum):

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from scraper.config import Config
-from scraper.evaluation import spider_classes
+from scraper.registry import spider_classes
 
 
 @dataclass(frozen=True)

@@ -162,7 +162,8 @@ def next_page(html: str, url: str, declared_xpaths: Sequence[str] = ()) -> NextP
 
 def feed_links(html: str, url: str) -> list[str]:
     """RSS/Atom feeds the page announces (``<link rel="alternate" type=…>``): absolute URLs,
-    in page order, without duplicates. Feeds may live on another host (FeedBurner)."""
+    in page order, without duplicates. Feeds may live on another host (FeedBurner).
+    Comment feeds (WordPress announces one beside the posts feed) are no news feeds."""
     doc = _parse(html)
     if doc is None:
         return []
@@ -173,12 +174,15 @@ def feed_links(html: str, url: str) -> list[str]:
         kind = (link.get("type") or "").split(";", 1)[0].strip().lower()
         if "alternate" not in rel or kind not in _FEED_TYPES:
             continue
+        if _COMMENTS.search(link.get("href") or "") or _COMMENTS.search(link.get("title") or ""):
+            continue
         absolute = _absolute(link.get("href"), base)
         if absolute is not None and absolute not in found:
             found.append(absolute)
     return found
 
 
+_COMMENTS = re.compile(r"comments?|kommentar", re.IGNORECASE)
 _FEED_TYPES = frozenset({"application/rss+xml", "application/atom+xml", "application/rdf+xml"})
 _SITEMAP_LINE = re.compile(r"^\s*sitemap\s*:\s*(\S+)", re.IGNORECASE)
 

@@ -7,14 +7,11 @@ import json
 import re
 from collections import Counter
 from dataclasses import dataclass
-from functools import lru_cache
 from pathlib import Path
-from typing import Any, cast
+from typing import Any
 from urllib.parse import urljoin
 
 from scrapy.http import HtmlResponse
-from scrapy.settings import Settings
-from scrapy.spiderloader import SpiderLoader
 
 from monitor.replay import ReplayTree
 from scraper.extract import (
@@ -24,19 +21,13 @@ from scraper.extract import (
     extract,
     learn_template,
 )
+from scraper.registry import spider_classes
 from scraper.relevance import is_relevant
-from scraper.spiders import SourceSpider
+
+__all__ = ["spider_classes"]  # re-exported for the quality gate and scripts
 
 _TOKEN = re.compile(r"\w+", re.UNICODE)
 MAX_REDIRECTS = 5
-SPIDER_MODULES = ["spiders"]  # as in scraper.settings
-
-
-@lru_cache(maxsize=1)
-def spider_classes() -> dict[str, type[SourceSpider]]:
-    # Only the spider modules matter here; no need to load the whole (config-reading) settings.
-    loader = SpiderLoader.from_settings(Settings({"SPIDER_MODULES": SPIDER_MODULES}))
-    return {name: cast(type[SourceSpider], loader.load(name)) for name in loader.list()}
 
 
 @dataclass

@@ -49,6 +49,7 @@ logger = logging.getLogger(__name__)
 REVALIDATE = {"Cache-Control": "max-age=0"}
 FEED_DATE = "cw_feed_date"
 RETRY = "cw_retry"  # request meta: a remembered failure being retried
+DISCOVERED = "cw_discovered"  # request meta: an entry point found on a page, not declared
 DEFAULT_BACKOFF_HOURS = (24.0, 168.0, 672.0)  # 1 day, 1 week, 4 weeks
 # Template lines are re-read from the store while a crawl learns them.
 TEMPLATE_REFRESH_SECONDS = 5.0
@@ -156,21 +157,25 @@ class SourceSpider(Spider):
                     self._feeds_seen.add(clean_url(url))
                 yield self._entry_request(url, kind, callback)
 
-    def _entry_request(self, url: str, kind: str, callback: Any) -> Request:
-        self.crawler.stats.inc_value("clusterwatch/entry/attempted")
+    def _entry_request(
+        self, url: str, kind: str, callback: Any, discovered: bool = False
+    ) -> Request:
+        if not discovered:  # health judges the declared entry points
+            self.crawler.stats.inc_value("clusterwatch/entry/attempted")
         return Request(
             url,
             callback=callback,
             errback=self.entry_failed,
             headers=REVALIDATE,
-            meta={KIND: kind},
+            meta={KIND: kind, DISCOVERED: discovered},
         )
 
-    def _entry_ok(self) -> None:
-        self.crawler.stats.inc_value("clusterwatch/entry/ok")
+    def _entry_ok(self, response: Response) -> None:
+        if not response.meta.get(DISCOVERED):
+            self.crawler.stats.inc_value("clusterwatch/entry/ok")
 
     def parse_feed(self, response: Response) -> Iterator[Request]:
-        self._entry_ok()
+        self._entry_ok(response)
         parsed = feedparser.parse(response.body)
         if parsed.bozo and not parsed.entries:
             logger.error(
@@ -190,7 +195,7 @@ class SourceSpider(Spider):
         yield from self._articles(response, urls)
 
     def parse_listing(self, response: Response) -> Iterator[Request]:
-        self._entry_ok()
+        self._entry_ok(response)
         links = [(response.urljoin(h), None) for h in response.xpath("//a/@href").getall()]
         found = list(self._articles(response, links))
         yield from found
@@ -234,10 +239,10 @@ class SourceSpider(Spider):
             if host_of(url) in own and cleaned not in self._feeds_seen:
                 self._feeds_seen.add(cleaned)
                 self.crawler.stats.inc_value("clusterwatch/entry/discovered_feeds")
-                yield self._entry_request(url, "feed", self.parse_feed)
+                yield self._entry_request(url, "feed", self.parse_feed, discovered=True)
 
     def parse_sitemap(self, response: Response) -> Iterator[Request]:
-        self._entry_ok()
+        self._entry_ok(response)
         try:
             sitemap = Sitemap(response.body)
         except Exception as error:  # lxml raises several types on broken XML
@@ -450,8 +455,13 @@ class SourceSpider(Spider):
         url = request.url if request is not None else "?"
         kind = request.meta.get(KIND, "entry") if request is not None else "entry"
         cause = failure_cause(failure, url, kind)
-        logger.error("entry point %s failed: %s", url, cause)
         stats = self.crawler.stats
+        if request is not None and request.meta.get(DISCOVERED):
+            # A feed a page announced is a bonus, not the source's contract: say so, no error.
+            logger.warning("discovered feed %s failed: %s", url, cause)
+            stats.inc_value("clusterwatch/entry/discovered_failed")
+            return
+        logger.error("entry point %s failed: %s", url, cause)
         stats.inc_value("clusterwatch/entry_failed")
         failures = list(stats.get_value("clusterwatch/entry/failures") or [])
         failures.append({"url": url, "kind": kind, "cause": cause})

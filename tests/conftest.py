@@ -55,13 +55,13 @@ def _isolated_config(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterato
     load_config.cache_clear()
 
 
-def manifest(source: str) -> dict[str, Any]:
-    data: dict[str, Any] = json.loads((EXPECTED / source / "manifest.json").read_text("utf-8"))
+def manifest(source: str, expected: Path = EXPECTED) -> dict[str, Any]:
+    data: dict[str, Any] = json.loads((expected / source / "manifest.json").read_text("utf-8"))
     return data
 
 
-def copy_sites(target: Path) -> Path:
-    shutil.copytree(SITES, target, ignore=shutil.ignore_patterns("README.md"))
+def copy_sites(target: Path, sites: Path = SITES) -> Path:
+    shutil.copytree(sites, target, ignore=shutil.ignore_patterns("README.md"))
     return target
 
 
@@ -97,7 +97,7 @@ def run_crawl(
     return result
 
 
-def publish_article(sites: Path, source: str) -> str:
+def publish_article(sites: Path, source: str, expected: Path = EXPECTED) -> str:
     """Publish a new article (titled NEW_TITLE) on the replayed site of ``source`` in the
     tree ``sites``: a page made from an expected one, and a link on the first listing.
     Returns the new article's URL."""
@@ -106,7 +106,7 @@ def publish_article(sites: Path, source: str) -> str:
     host = spider.hosts[0]
     template = next(
         e
-        for e in load_expected(EXPECTED, source)
+        for e in load_expected(expected, source)
         if urlsplit(e.url).hostname == host
         and not urlsplit(e.url).query
         and tree.resolve_url(e.url).file is not None

@@ -101,3 +101,42 @@ def test_url_date_is_the_last_resort() -> None:
 def test_empty_page_is_an_error() -> None:
     with pytest.raises(ExtractionError):
         extract("<html><body><h1>Nur Titel</h1></body></html>", "https://e.org/", RULES)
+
+
+STRUCTURED = """<html lang="de"><head><title>Cluster baut Netzwerk aus - Beispiel</title></head>
+<body><nav><a href="/">Start</a></nav><main><article><h1>Cluster baut Netzwerk aus</h1>
+<div class="content"><p>Das Innovationscluster meldet heute einen Ausbau seines Netzwerks mit
+vielen neuen Partnern aus Forschung und Mittelstand in der ganzen Region.</p>
+<h2>Neue Partner</h2>
+<ul><li>Hochschule Musterstadt mit dem Institut für Verfahrenstechnik</li>
+<li>Muster GmbH aus dem Bereich Sensorik und Messtechnik</li></ul>
+<p>Mehr dazu steht im <a href="/bericht.html" onclick="steal()">Jahresbericht</a> und im
+<a href="javascript:alert(1)">Archiv</a> des Clusters, das allen Mitgliedern offensteht.</p>
+<script>alert('x')</script></div></article></main></body></html>"""
+
+
+def test_html_keeps_headings_lists_and_links_sanitised() -> None:
+    rules = ExtractionRules(body_xpaths=("//div[@class='content']",), title_xpaths=("//h1",))
+    result = extract(STRUCTURED, "https://cluster.example/news/a.html", rules)
+    assert "<h2>Neue Partner</h2>" in result.html
+    assert "<ul><li>Hochschule Musterstadt" in result.html and "</li></ul>" in result.html
+    assert '<a href="https://cluster.example/bericht.html"' in result.html  # made absolute
+    for dangerous in ("<script", "onclick", "javascript:", "alert"):
+        assert dangerous not in result.html
+    # The text keeps headings and list items as paragraphs of their own, without bullets.
+    paragraphs = result.text.split("\n\n")
+    assert "Neue Partner" in paragraphs
+    assert "Muster GmbH aus dem Bereich Sensorik und Messtechnik" in paragraphs
+
+
+def test_generic_mode_finds_every_field_without_rules() -> None:
+    result = extract(STRUCTURED, "https://cluster.example/news/a.html")
+    assert result.title == "Cluster baut Netzwerk aus"
+    assert result.provenance["body"] == "trafilatura" and result.title_source != "declared"
+    assert "Hochschule Musterstadt" in result.text and "Start" not in result.text.split("\n\n")
+
+
+def test_empty_or_broken_pages_raise_extraction_errors_not_parser_errors() -> None:
+    for page in ("", "   ", b"\x00\x01", "<html></html>"):
+        with pytest.raises(ExtractionError):
+            extract(page, "https://e.org/x.html")

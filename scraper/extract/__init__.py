@@ -89,7 +89,7 @@ def extract(
         kept = _recover_lead(tree, kept, title, template) + kept
     paragraphs = _clean(kept, title, rules)
     text = to_text(paragraphs)
-    if len(text) < MIN_BODY_CHARS // 4 or not paragraphs:
+    if len(text) < MIN_BODY_CHARS or not paragraphs:
         raise ExtractionError(f"no article text found on {url}", "text")
 
     published, date_source = page_date(tree, url, rules.date_xpaths, hints)

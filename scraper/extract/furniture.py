@@ -232,7 +232,8 @@ RULES: tuple[PatternRule, ...] = (
     PatternRule(
         "consent",
         _rx(
-            r"(?=.*\b(?:cookies?|etracker|matomo|google analytics|tracking|nutzeraktivität)\b)"
+            # Anchored: unanchored lookaheads would rescan the block from every position.
+            r"^(?=.*\b(?:cookies?|etracker|matomo|google analytics|tracking|nutzeraktivität)\b)"
             r"(?=.*(?:einwillig|zustimm|akzeptier|ablehn|consent|datenschutz|widerruf))"
         ),
         max_chars=3000,

@@ -33,6 +33,7 @@ COMMANDS = [
     "log",
     "sources",
     "export",
+    "extract",
     "db upgrade",
     "replay",
     "demo",

@@ -270,3 +270,22 @@ def test_a_change_always_advances_the_whole_second_mtime(tmp_path: Path) -> None
     assert not write_if_changed(path, b"<rss>3</rss>")
     assert int(path.stat().st_mtime) == seconds[2]
     assert [p.name for p in tmp_path.iterdir()] == ["all.xml"]
+
+
+def test_extracted_structure_reaches_the_feed(
+    feed_config: Config, repository: Repository, add_article: AddArticle
+) -> None:
+    """Headings, lists, paragraphs and links of the extracted HTML survive into the feed."""
+    from scraper.extract import ExtractionRules, extract
+    from tests.test_extract_units import STRUCTURED
+
+    rules = ExtractionRules(body_xpaths=("//div[@class='content']",), title_xpaths=("//h1",))
+    extracted = extract(STRUCTURED, "https://alpha.example/news/a.html", rules)
+    add_article(html=extracted.html, text=extracted.text)
+    build(feed_config, repository)
+    for name in ("all.xml", "all.atom"):
+        content = parse(feed_config.feeds_dir / name).entries[0].content[0].value
+        assert "<h2>Neue Partner</h2>" in content
+        assert "<ul><li>" in content and "<p>" in content
+        assert 'href="https://alpha.example/bericht.html"' in content
+        assert "javascript:" not in content and "<script" not in content
