@@ -83,11 +83,13 @@ class CrawlLog:
             raise NotConfigured("no database configured")
         if not settings.getbool("CLUSTERWATCH_CRAWL_LOG", True):
             raise NotConfigured()
-        if scrapy_command() in NOT_A_RUN:
-            raise NotConfigured()  # silently: `scrapy shell` is not a run of the source
+        looking = scrapy_command() in NOT_A_RUN
         try:
-            # A fresh install gets its schema on the first crawl.
+            # A fresh install gets its schema on the first crawl (or `scrapy parse`: the
+            # spider reads the source's template lines and known pages from it).
             ensure_schema(url)
+            if looking:
+                raise NotConfigured()  # silently: `scrapy shell` is not a run of the source
             extension = cls(crawler, Repository(url), Path(settings["CLUSTERWATCH_LOGS_DIR"]))
         except (OSError, SQLAlchemyError, SchemaOutOfDate) as error:
             # Nothing has run yet: one line (password masked) and exit status 3, the CLI's
