@@ -7,7 +7,10 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
+    Boolean,
     DateTime,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -86,6 +89,11 @@ class Article(Base):
     feed_date: Mapped[datetime | None] = mapped_column(UTCDateTime)
     rules_version: Mapped[str | None] = mapped_column(String(16))
     crawl_run_id: Mapped[int | None] = mapped_column(ForeignKey("crawl_runs.id"))
+    # The story (one announcement, wherever it appeared) this article belongs to.
+    story_id: Mapped[int | None] = mapped_column(ForeignKey("stories.id"), index=True)
+    title_key: Mapped[str | None] = mapped_column(String(255), index=True)
+    relevance_score: Mapped[float | None] = mapped_column(Float)
+    relevance_terms: Mapped[list[str]] = mapped_column(JSON, default=list)
     # Failure memory: a page whose fetch or extraction failed is kept as "failed" (never
     # published, never refetched before ``retry_at``) and retried with a back-off.
     state: Mapped[str] = mapped_column(String(16), default=STORED, server_default=STORED)
@@ -105,6 +113,57 @@ class Article(Base):
         ),
         Index("ix_articles_source_state", "source", "state"),
     )
+
+
+class Story(Base):
+    """One announcement, however many sources published it. Published when any member is
+    relevant; its GUID is fixed when it is first published and never changes."""
+
+    __tablename__ = "stories"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    lead_article_id: Mapped[int | None] = mapped_column(
+        ForeignKey("articles.id", use_alter=True, name="fk_stories_lead_article")
+    )
+    published: Mapped[bool] = mapped_column(Boolean, default=False, index=True)
+    guid: Mapped[str | None] = mapped_column(String(2048), unique=True)
+    first_published_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Set when a later copy or a re-extraction changed a published entry.
+    updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The feed's order: the lead's date, else when it was first seen.
+    order_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    relevance_score: Mapped[float | None] = mapped_column(Float)
+    topics: Mapped[list[str]] = mapped_column(JSON, default=list)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class LshBand(Base):
+    """One LSH band of an article's MinHash: near-duplicate candidates by index lookup."""
+
+    __tablename__ = "lsh_bands"
+
+    band: Mapped[int] = mapped_column(Integer, primary_key=True)
+    hash: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    article_id: Mapped[int] = mapped_column(ForeignKey("articles.id"), primary_key=True)
+
+
+class AlternateLink(Base):
+    """An hreflang link between two articles (by canonical URL), in either direction."""
+
+    __tablename__ = "alternate_links"
+
+    url: Mapped[str] = mapped_column(String(2048), primary_key=True)
+    article_id: Mapped[int] = mapped_column(ForeignKey("articles.id"), primary_key=True)
+
+
+class StoreLock(Base):
+    """The row the story transaction writes first: SQLite's write lock (what BEGIN
+    IMMEDIATE takes), so two crawls cannot both start a story for one announcement."""
+
+    __tablename__ = "store_lock"
+
+    name: Mapped[str] = mapped_column(String(32), primary_key=True)
+    counter: Mapped[int] = mapped_column(BigInteger, default=0)
 
 
 class CrawlRun(Base):

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import enum
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any, cast
+from typing import Any
 
-from sqlalchemy import CursorResult, Select, and_, delete, func, select
+from sqlalchemy import Select, and_, delete, func, or_, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -16,10 +16,14 @@ from db.engine import session_factory
 from db.models import (
     FAILED,
     STORED,
+    AlternateLink,
     Article,
     CrawlRun,
     FurnitureLine,
     FurniturePages,
+    LshBand,
+    StoreLock,
+    Story,
     utcnow,
 )
 
@@ -56,6 +60,11 @@ class ArticleRecord:
     rules_version: str | None = None
     crawl_run_id: int | None = None
     duplicate_of: int | None = None
+    story_id: int | None = None
+    title_key: str | None = None
+    relevance_score: float | None = None
+    relevance_terms: list[str] = field(default_factory=list)
+    bands: list[int] = field(default_factory=list)  # LSH band hashes (not a column)
 
 
 @dataclass
@@ -72,6 +81,42 @@ class FailedPage:
     feed_date: datetime | None = None
     rules_version: str | None = None
     crawl_run_id: int | None = None
+
+
+@dataclass(frozen=True)
+class StoryCandidate:
+    """A stored article that may be the same announcement as a new one."""
+
+    article_id: int
+    story_id: int
+    title: str
+    text: str
+    language: str | None
+    content_hash: str
+    linked: bool = False  # an hreflang translation of the new article, either way
+
+
+StoryDecider = Callable[[Sequence[StoryCandidate]], tuple[int | None, str]]
+
+
+def same_hash_or_link(
+    content_hash: str, candidates: Sequence[StoryCandidate]
+) -> tuple[int | None, str]:
+    """The minimal rule: the same text, or an hreflang translation, is the same story."""
+    for candidate in candidates:
+        if candidate.content_hash == content_hash:
+            return candidate.story_id, "hash"
+    for candidate in candidates:
+        if candidate.linked:
+            return candidate.story_id, "hreflang"
+    return None, ""
+
+
+@dataclass
+class FeedStory:
+    story: Story
+    lead: Article
+    others: list[Article]  # the other places it appeared
 
 
 @dataclass(frozen=True)
@@ -241,56 +286,150 @@ class Repository:
             )
             return [(i, src, mh) for i, src, mh in s.execute(stmt) if mh is not None]
 
-    def add_article(self, record: ArticleRecord) -> tuple[AddResult, int | None]:
-        """Store an article idempotently; returns the result and the stored row's id.
+    def add_article(
+        self,
+        record: ArticleRecord,
+        decide: StoryDecider | None = None,
+        source_order: Sequence[str] = (),
+    ) -> tuple[AddResult, int | None]:
+        """Store an article and decide its story, in one transaction under the store lock.
 
-        Safe under concurrent crawls: the unique canonical URL and the unique content hash of
-        originals decide, not a read-then-write race.
+        Returns the result and the stored row's id. ``decide`` (the grouping rule, see
+        scraper/stories.py) is asked with the candidates the database holds — same content
+        hash, hreflang links either way, shared LSH bands, same title — while the lock is
+        held, so two crawls storing copies of one announcement at the same moment end up in
+        one story. Without ``decide`` only same-hash and hreflang copies join a story.
         """
         with self.session() as s, s.begin():
+            _lock(s)
             # A page remembered as failed that now extracted becomes a stored article.
-            s.execute(
-                delete(Article).where(
-                    Article.canonical_url == record.canonical_url, Article.state == FAILED
-                )
-            )
-            if record.duplicate_of is None:
-                record.duplicate_of = self._original_of_alternates(s, record.alternates)
-            values = _values(record)
-            inserted = cast("CursorResult[Any]", s.execute(_insert_ignore(s, values))).rowcount
-            if inserted:
-                row_id = s.scalar(
-                    select(Article.id).where(Article.canonical_url == record.canonical_url)
-                )
-                return (AddResult.DUPLICATE if record.duplicate_of else AddResult.NEW), row_id
+            orphaned = _forget_failure(s, record.canonical_url)
             existing = s.scalar(
                 select(Article.id).where(Article.canonical_url == record.canonical_url)
             )
             if existing is not None:
                 return AddResult.KNOWN, existing
-            original = s.scalar(
+            candidates = self._candidates(s, record)
+            if decide is None:
+                story_id, _why = same_hash_or_link(record.content_hash, candidates)
+            else:
+                story_id, _why = decide(candidates)
+            if story_id is None and orphaned is not None:
+                story_id = orphaned  # back into the story it was remembered in (its GUID)
+            first_member = None
+            if story_id is not None:
+                first_member = s.scalar(
+                    select(func.min(Article.id)).where(
+                        Article.story_id == story_id, Article.state == STORED
+                    )
+                )
+            values = _values(record)
+            values["duplicate_of"] = first_member
+            if story_id is None:
+                story = Story(order_at=record.published_at or values["first_seen_at"], topics=[])
+                s.add(story)
+                s.flush()
+                story_id = story.id
+            values["story_id"] = story_id
+            row_id = s.scalar(_insert_ignore(s, values).returning(Article.id))
+            if row_id is None:  # lost a race on the canonical URL (no lock on that backend)
+                return AddResult.KNOWN, s.scalar(
+                    select(Article.id).where(Article.canonical_url == record.canonical_url)
+                )
+            s.add_all(
+                LshBand(band=i, hash=h, article_id=row_id) for i, h in enumerate(record.bands)
+            )
+            s.add_all(
+                AlternateLink(url=u, article_id=row_id) for u in sorted(set(record.alternates))
+            )
+            s.flush()
+            self._refresh_story(s, story_id, source_order)
+            if orphaned is not None and orphaned != story_id:
+                self._refresh_story(s, orphaned, source_order)
+            return (AddResult.DUPLICATE if first_member else AddResult.NEW), row_id
+
+    def _candidates(self, s: Session, record: ArticleRecord) -> list[StoryCandidate]:
+        """Stored articles that may be the same announcement as ``record``."""
+        linked_ids = set(
+            s.scalars(
                 select(Article.id).where(
-                    Article.content_hash == record.content_hash,
-                    Article.duplicate_of.is_(None),
+                    Article.canonical_url.in_(list(record.alternates) or [""]),
                     Article.state == STORED,
                 )
             )
-            values["duplicate_of"] = original
-            s.execute(_insert_ignore(s, values))
-            row_id = s.scalar(
-                select(Article.id).where(Article.canonical_url == record.canonical_url)
+        ) | set(
+            s.scalars(
+                select(AlternateLink.article_id).where(AlternateLink.url == record.canonical_url)
             )
-            return AddResult.DUPLICATE, row_id
-
-    def _original_of_alternates(self, s: Session, alternates: Sequence[str]) -> int | None:
-        if not alternates:
-            return None
-        stmt = select(Article.id, Article.duplicate_of).where(
-            Article.canonical_url.in_(list(alternates)), Article.state == STORED
         )
-        for row_id, duplicate_of in s.execute(stmt):
-            return int(duplicate_of or row_id)
-        return None
+        conditions = [Article.content_hash == record.content_hash]
+        if record.title_key:
+            conditions.append(Article.title_key == record.title_key)
+        ids = set(s.scalars(select(Article.id).where(or_(*conditions), Article.state == STORED)))
+        if record.bands:
+            band_match = or_(
+                *(and_(LshBand.band == i, LshBand.hash == h) for i, h in enumerate(record.bands))
+            )
+            ids |= set(s.scalars(select(LshBand.article_id).where(band_match).distinct()))
+        ids |= linked_ids
+        if not ids:
+            return []
+        rows = s.execute(
+            select(
+                Article.id,
+                Article.story_id,
+                Article.title,
+                Article.text,
+                Article.language,
+                Article.content_hash,
+            ).where(Article.id.in_(sorted(ids)), Article.state == STORED)
+        )
+        return [
+            StoryCandidate(i, int(story or 0), t, x, lang, h, i in linked_ids)
+            for i, story, t, x, lang, h in rows
+            if story is not None
+        ]
+
+    def _refresh_story(self, s: Session, story_id: int, source_order: Sequence[str]) -> None:
+        """Lead, publication, order and topics of a story after a member changed.
+
+        Lead rule: among the copies from the earliest date, the most complete text; ties by
+        the configured source order, then the first stored. A story is published when any
+        member is relevant; its GUID is the lead's canonical URL at first publication and
+        never changes; a change to a published story's lead or members sets ``updated_at``.
+        """
+        story = s.get(Story, story_id)
+        assert story is not None
+        members = list(
+            s.scalars(select(Article).where(Article.story_id == story_id, Article.state == STORED))
+        )
+        if not members:
+            story.published = False
+            return
+        rank = {name: i for i, name in enumerate(source_order)}
+
+        def key(a: Article) -> tuple[Any, ...]:
+            day = (a.published_at or a.first_seen_at).date()
+            return (day, -len(a.text), rank.get(a.source, len(rank)), a.id)
+
+        lead = min(members, key=key)
+        published = any(a.relevance == "relevant" for a in members)
+        now = utcnow()
+        if (
+            story.published
+            and story.guid
+            and (story.lead_article_id != lead.id or len(members) > 1)
+        ):
+            story.updated_at = now
+        story.lead_article_id = lead.id
+        story.order_at = lead.published_at or lead.first_seen_at
+        scores = [a.relevance_score for a in members if a.relevance_score is not None]
+        story.relevance_score = max(scores) if scores else None
+        story.topics = sorted({t for a in members for t in (a.topics or [])})
+        story.published = published
+        if published and story.guid is None:
+            story.guid = lead.canonical_url
+            story.first_published_at = now
 
     def article(self, canonical_url: str) -> Article | None:
         with self.session() as s:
@@ -303,15 +442,71 @@ class Repository:
                 stmt = stmt.where(Article.source == source)
             return list(s.scalars(stmt))
 
-    def feed_articles(self, source: str | None, limit: int) -> list[Article]:
-        """Newest published originals that are relevant: what a feed shows."""
+    def feed_stories(self, source: str | None, limit: int) -> list[FeedStory]:
+        """The newest published stories (of a source: those it has a member in), each with
+        its lead version and the other places it appeared."""
         with self.session() as s:
-            stmt = _published(select(Article))
+            stmt = select(Story).where(Story.published.is_(True))
             if source:
-                stmt = stmt.where(Article.source == source)
-            order = func.coalesce(Article.published_at, Article.first_seen_at)
-            stmt = stmt.order_by(order.desc(), Article.id.desc()).limit(limit)
-            return list(s.scalars(stmt))
+                member = select(Article.id).where(
+                    Article.story_id == Story.id, Article.source == source, Article.state == STORED
+                )
+                stmt = stmt.where(member.exists())
+            stories = list(
+                s.scalars(stmt.order_by(Story.order_at.desc(), Story.id.desc()).limit(limit))
+            )
+            if not stories:
+                return []
+            members: dict[int, list[Article]] = {}
+            rows = s.scalars(
+                select(Article)
+                .where(Article.story_id.in_([st.id for st in stories]), Article.state == STORED)
+                .order_by(Article.id)
+            )
+            for article in rows:
+                members.setdefault(int(article.story_id or 0), []).append(article)
+            result = []
+            for story in stories:
+                group = members.get(story.id, [])
+                lead = next((a for a in group if a.id == story.lead_article_id), None)
+                if lead is None:
+                    continue
+                result.append(FeedStory(story, lead, [a for a in group if a.id != lead.id]))
+            return result
+
+    def feed_articles(self, source: str | None, limit: int) -> list[Article]:
+        """The lead articles of the newest published stories."""
+        return [fs.lead for fs in self.feed_stories(source, limit)]
+
+    def story_of(self, canonical_url: str) -> FeedStory | None:
+        """The story an article belongs to, with its lead and other members."""
+        with self.session() as s:
+            story_id = s.scalar(
+                select(Article.story_id).where(Article.canonical_url == canonical_url)
+            )
+            story = s.get(Story, story_id) if story_id is not None else None
+            if story is None:
+                return None
+            group = list(
+                s.scalars(
+                    select(Article)
+                    .where(Article.story_id == story.id, Article.state == STORED)
+                    .order_by(Article.id)
+                )
+            )
+            lead = next((a for a in group if a.id == story.lead_article_id), group[0])
+            return FeedStory(story, lead, [a for a in group if a.id != lead.id])
+
+    def stories(self) -> list[tuple[Story, list[Article]]]:
+        """Every story with its stored members (tests, exports)."""
+        with self.session() as s:
+            grouped: dict[int, list[Article]] = {}
+            for article in s.scalars(
+                select(Article).where(Article.state == STORED).order_by(Article.id)
+            ):
+                grouped.setdefault(int(article.story_id or 0), []).append(article)
+            found = s.scalars(select(Story).where(Story.id.in_(list(grouped))).order_by(Story.id))
+            return [(story, grouped[story.id]) for story in found]
 
     def count_articles(self, source: str | None = None, since: datetime | None = None) -> int:
         with self.session() as s:
@@ -432,13 +627,9 @@ class Repository:
 
 
 def _published(stmt: Select[Any]) -> Select[Any]:
-    return stmt.where(
-        and_(
-            Article.relevance == "relevant",
-            Article.duplicate_of.is_(None),
-            Article.state == STORED,
-        )
-    )
+    """A source's published articles: relevant and stored (a copy of a story counts for the
+    source that published it — health judges each source by its own items)."""
+    return stmt.where(and_(Article.relevance == "relevant", Article.state == STORED))
 
 
 def _settled(now: datetime) -> Any:
@@ -462,8 +653,42 @@ def _upsert_increment(
     )
 
 
+def _forget_failure(s: Session, canonical_url: str) -> int | None:
+    """Delete a failed row (and what hangs on it); returns the story it was in, if any."""
+    row = s.execute(
+        select(Article.id, Article.story_id).where(
+            Article.canonical_url == canonical_url, Article.state == FAILED
+        )
+    ).first()
+    if row is None:
+        return None
+    s.execute(delete(LshBand).where(LshBand.article_id == row.id))
+    s.execute(delete(AlternateLink).where(AlternateLink.article_id == row.id))
+    s.execute(update(Story).where(Story.lead_article_id == row.id).values(lead_article_id=None))
+    s.execute(delete(Article).where(Article.id == row.id))
+    return int(row.story_id) if row.story_id is not None else None
+
+
+def _lock(s: Session) -> None:
+    """Serialise story decisions: PostgreSQL's transaction-scoped advisory lock; on SQLite a
+    write to the lock row as the transaction's first statement (SQLite's write lock)."""
+    if s.get_bind().dialect.name == "postgresql":
+        s.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": STORY_LOCK_KEY})
+        return
+    locked = s.execute(
+        update(StoreLock).where(StoreLock.name == "stories").values(counter=StoreLock.counter + 1)
+    )
+    if not getattr(locked, "rowcount", 1):  # a schema made without the migration's row
+        s.add(StoreLock(name="stories", counter=1))
+        s.flush()
+
+
+STORY_LOCK_KEY = 0x636C7573  # "clus"
+
+
 def _values(record: ArticleRecord) -> dict[str, Any]:
     values = dict(record.__dict__)
+    values.pop("bands")
     values["first_seen_at"] = utcnow()
     return values
 

@@ -14,6 +14,7 @@ from urllib.parse import urljoin
 from scrapy.http import HtmlResponse
 
 from monitor.replay import ReplayTree
+from scraper.classify import DEFAULT_RULES, RuleSet, score
 from scraper.extract import (
     Extracted,
     ExtractionRules,
@@ -22,7 +23,6 @@ from scraper.extract import (
     learn_template,
 )
 from scraper.registry import spider_classes
-from scraper.relevance import is_relevant
 
 __all__ = ["spider_classes"]  # re-exported for the quality gate and scripts
 
@@ -95,10 +95,10 @@ def _content_type(response: HtmlResponse) -> str | None:
     return value.decode("latin-1") if value else None
 
 
-def relevant(source: str, extracted: Extracted, keywords: list[str]) -> bool:
+def relevant(source: str, extracted: Extracted, rules: RuleSet = DEFAULT_RULES) -> bool:
     if spider_classes()[source].relevance == "all":
         return True
-    return is_relevant(extracted.title, extracted.text, keywords)
+    return score(extracted.title, extracted.text, rules).relevant
 
 
 def tokens(text: str) -> list[str]:

@@ -18,6 +18,7 @@ EXPORT_FIELDS = [
     "topics",
     "alternates",
     "relevant",
+    "relevance_score",
     "title_source",
     "date_source",
     "body_source",
@@ -49,5 +50,7 @@ class Announcement:
     rules_version: str | None = None
     line_hashes: list[str] = field(default_factory=list)
     relevant: bool | None = None  # set by RelevancePipeline
+    relevance_score: float | None = None
+    relevance_terms: list[str] = field(default_factory=list)
     topics: list[str] = field(default_factory=list)
     alternates: list[str] = field(default_factory=list)  # canonical URLs of translations

@@ -4,16 +4,16 @@ from __future__ import annotations
 
 import logging
 import zlib
+from collections.abc import Sequence
 from typing import Self
 
 from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem
 from scrapy.statscollectors import StatsCollector
 
-from db.repository import AddResult, ArticleRecord, Repository
-from scraper import dedup
+from db.repository import AddResult, ArticleRecord, Repository, StoryCandidate
+from scraper import classify, dedup, stories
 from scraper.items import Announcement
-from scraper.relevance import is_relevant
 
 logger = logging.getLogger(__name__)
 
@@ -48,31 +48,43 @@ class ValidatePipeline:
 
 
 class RelevancePipeline:
-    """Sources that publish mostly non-cluster news declare ``relevance = "keywords"``."""
+    """Relevance as a score with reasons (scraper/classify.py), and topics.
 
-    def __init__(self, keywords: list[str]):
-        self.keywords = keywords
+    Sources that publish only cluster news declare ``relevance = "all"``: their items are
+    relevant whatever the score (which is still stored, for ``explain``).
+    """
+
+    def __init__(self, rules: classify.RuleSet):
+        self.rules = rules
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
-        return cls(list(crawler.settings.getlist("CLUSTERWATCH_RELEVANCE_KEYWORDS")))
+        return cls(classify.rules_from_settings(crawler.settings))
 
     def process_item(self, item: Announcement) -> Announcement:
-        if item.relevance_mode == "all":
-            item.relevant = True
-        else:
-            item.relevant = is_relevant(item.title, item.text, self.keywords)
+        result = classify.score(item.title, item.text, self.rules)
+        item.relevance_score = result.score
+        item.relevance_terms = result.terms
+        item.relevant = True if item.relevance_mode == "all" else result.relevant
+        item.topics = classify.topics(item.title, item.text, item.topics)
         return item
 
 
 class StorePipeline:
-    """Store idempotently; count new / duplicate / irrelevant items for the crawl log."""
+    """Store idempotently, deciding the story in the store transaction; count new /
+    duplicate / irrelevant items for the crawl log."""
 
-    def __init__(self, repository: Repository, stats: StatsCollector, threshold: float):
+    def __init__(
+        self,
+        repository: Repository,
+        stats: StatsCollector,
+        thresholds: stories.Thresholds,
+        source_order: list[str],
+    ):
         self.repository = repository
         self.stats = stats
-        self.threshold = threshold
-        self.index: dedup.NearDuplicateIndex | None = None
+        self.thresholds = thresholds
+        self.source_order = source_order
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
@@ -80,17 +92,18 @@ class StorePipeline:
         return cls(
             Repository(settings["CLUSTERWATCH_DATABASE_URL"]),
             _stats(crawler),
-            settings.getfloat("CLUSTERWATCH_NEAR_DUPLICATE_THRESHOLD", 0.8),
+            stories.Thresholds(
+                jaccard=settings.getfloat("CLUSTERWATCH_NEAR_DUPLICATE_THRESHOLD", 0.8),
+                containment=settings.getfloat("CLUSTERWATCH_STORY_CONTAINMENT", 0.8),
+                title_similarity=settings.getfloat("CLUSTERWATCH_STORY_TITLE_SIMILARITY", 0.5),
+            ),
+            list(settings.getlist("CLUSTERWATCH_STORY_SOURCE_ORDER") or stories.SOURCE_ORDER),
         )
 
-    def open_spider(self) -> None:
-        known = ((i, sig) for i, _source, sig in self.repository.signatures())
-        self.index = dedup.NearDuplicateIndex(self.threshold, known)
-
     def process_item(self, item: Announcement) -> Announcement:
-        assert self.index is not None
-        signature = dedup.minhash(item.text)
         relevant = bool(item.relevant)
+        content_hash = dedup.content_hash(item.text)
+        print_ = stories.fingerprint(item.title, item.text, content_hash)
         record = ArticleRecord(
             canonical_url=item.canonical_url,
             source=item.source,
@@ -98,8 +111,10 @@ class StorePipeline:
             title=item.title,
             text=item.text,
             html=item.html,
-            content_hash=dedup.content_hash(item.text),
+            content_hash=content_hash,
             relevance="relevant" if relevant else "irrelevant",
+            relevance_score=item.relevance_score,
+            relevance_terms=item.relevance_terms,
             language=item.language,
             published_at=item.published_at,
             date_source=item.date_source,
@@ -112,12 +127,19 @@ class StorePipeline:
             rules_version=item.rules_version,
             topics=item.topics,
             alternates=item.alternates,
-            minhash=dedup.to_bytes(signature),
+            minhash=print_.minhash,
+            title_key=print_.title_key,
+            bands=print_.bands,
             raw_html=zlib.compress(item.raw_html, 6),
             crawl_run_id=self.stats.get_value("clusterwatch/run_id"),
-            duplicate_of=self.index.original_of(signature) if relevant else None,
         )
-        result, row_id = self.repository.add_article(record)
+
+        def decide(candidates: Sequence[StoryCandidate]) -> tuple[int | None, str]:
+            return stories.same_story(
+                item.title, item.text, item.language, content_hash, candidates, self.thresholds
+            )
+
+        result, row_id = self.repository.add_article(record, decide, self.source_order)
         if result is not AddResult.KNOWN and item.line_hashes:
             self.repository.count_lines(item.source, item.line_hashes)
         if result is AddResult.KNOWN:
@@ -126,9 +148,9 @@ class StorePipeline:
             self.stats.inc_value("clusterwatch/items/irrelevant")
         elif result is AddResult.DUPLICATE:
             self.stats.inc_value("clusterwatch/items/duplicate")
-            logger.info("duplicate of article %s: %s", row_id, item.canonical_url)
+            logger.info(
+                "another copy of a stored story (article %s): %s", row_id, item.canonical_url
+            )
         else:
             self.stats.inc_value("clusterwatch/items/new")
-            if row_id is not None:
-                self.index.add(row_id, signature)
         return item

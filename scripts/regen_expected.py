@@ -18,12 +18,11 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from monitor.replay import ReplayTree  # noqa: E402
-from scraper.config import Config  # noqa: E402
 from scraper.evaluation import extract_expected, load_expected, relevant, spider_classes  # noqa: E402
 from scraper.extract import BERLIN  # noqa: E402
 
 
-def machine_fields(source: str, item, tree: ReplayTree, keywords: list[str]) -> dict[str, object]:
+def machine_fields(source: str, item, tree: ReplayTree) -> dict[str, object]:
     extracted = extract_expected(tree, item)
     local = extracted.published_at.astimezone(BERLIN) if extracted.published_at else None
     had_time = "T" in str(item.data.get("published_local", ""))
@@ -34,7 +33,7 @@ def machine_fields(source: str, item, tree: ReplayTree, keywords: list[str]) -> 
         "title": extracted.title,
         "published_local": published,
         "language": extracted.language,
-        "relevant": relevant(source, extracted, keywords),
+        "relevant": relevant(source, extracted),
     }
 
 
@@ -44,11 +43,10 @@ def main() -> int:
     parser.add_argument("--check", action="store_true", help="report only; exit 1 on changes")
     args = parser.parse_args()
     tree = ReplayTree(ROOT / "tests" / "sites")
-    keywords = Config().relevance_keywords
     changed = 0
     for source in args.sources or sorted(spider_classes()):
         for item in load_expected(ROOT / "tests" / "expected", source):
-            fields = machine_fields(source, item, tree, keywords)
+            fields = machine_fields(source, item, tree)
             diff = {k: (item.data.get(k), v) for k, v in fields.items() if item.data.get(k) != v}
             if not diff:
                 continue

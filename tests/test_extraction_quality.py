@@ -17,7 +17,6 @@ import pytest
 import trafilatura
 
 from monitor.replay import ReplayTree
-from scraper.config import Config
 from scraper.evaluation import (
     extract_expected,
     fetch_replayed,
@@ -86,14 +85,13 @@ def test_text_f1_meets_floor(tree: str, source: str) -> None:
 
 @pytest.mark.parametrize(("tree", "source"), CASES)
 def test_dates_titles_relevance_language(tree: str, source: str) -> None:
-    keywords = Config().relevance_keywords
     pairs = extracted(tree, source)
     checks = {
         "date_accuracy": [
             local_date(e, str(d["published_local"])) == d["published_local"] for d, e in pairs
         ],
         "title_accuracy": [e.title == d["title"] for d, e in pairs],
-        "relevance_accuracy": [relevant(source, e, keywords) == d["relevant"] for d, e in pairs],
+        "relevance_accuracy": [relevant(source, e) == d["relevant"] for d, e in pairs],
         "language_accuracy": [e.language == d["language"] for d, e in pairs],
     }
     for name, results in checks.items():

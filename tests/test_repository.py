@@ -85,16 +85,6 @@ def test_translation_is_a_duplicate_of_its_alternate(repo: Repository) -> None:
     assert repo.article("https://c/en/x/").duplicate_of == de  # type: ignore[union-attr]
 
 
-def test_near_duplicates_are_found_across_sources() -> None:
-    index = dedup.NearDuplicateIndex(0.8)
-    index.add(1, dedup.minhash(TEXT + " Quelle: Bundesministerium"))
-    assert index.original_of(dedup.minhash(TEXT)) == 1
-    other = "Ein völlig anderer Text über Energiepreise und Strombörsen im Winter. " * 4
-    assert index.original_of(dedup.minhash(other)) is None
-    restored = dedup.from_bytes(dedup.to_bytes(dedup.minhash(TEXT)))
-    assert restored.jaccard(dedup.minhash(TEXT)) == 1.0
-
-
 def test_concurrent_inserts_never_duplicate(repo: Repository) -> None:
     barrier = threading.Barrier(8)
     results: list[AddResult] = []

@@ -1,0 +1,96 @@
+"""Relevance as a score with reasons, judged on a labelled set written independently of the
+rules (tests/relevance/labelled.jsonl: cluster announcements, ordinary releases, and releases
+using "Cluster" in another sense). Precision and recall floors in tests/quality_floors.toml."""
+
+from __future__ import annotations
+
+import json
+import tomllib
+from pathlib import Path
+
+import pytest
+
+from scraper.classify import DEFAULT_RULES, score, topics
+
+HERE = Path(__file__).parent
+FLOORS = tomllib.loads((HERE / "quality_floors.toml").read_text("utf-8"))["relevance"]
+ITEMS = [
+    json.loads(line)
+    for line in (HERE / "relevance" / "labelled.jsonl").read_text("utf-8").splitlines()
+    if line.strip()
+]
+
+
+def test_the_labelled_set_is_big_enough() -> None:
+    labels = [i["label"] for i in ITEMS]
+    other_sense = [i for i in ITEMS if i["kind"].startswith("other_sense")]
+    assert labels.count("cluster") >= 30 and labels.count("other") >= 40
+    assert len(other_sense) >= 10
+
+
+def test_precision_and_recall_meet_the_floors() -> None:
+    results = [(i, score(i["title"], i["text"])) for i in ITEMS]
+    tp = sum(1 for i, r in results if r.relevant and i["label"] == "cluster")
+    fp = [i["id"] for i, r in results if r.relevant and i["label"] != "cluster"]
+    fn = [i["id"] for i, r in results if not r.relevant and i["label"] == "cluster"]
+    precision = tp / (tp + len(fp))
+    recall = tp / (tp + len(fn))
+    print(f"relevance: precision {precision:.3f}, recall {recall:.3f} ({len(ITEMS)} items)")
+    assert precision >= FLOORS["precision"], f"false positives: {fp}"
+    assert recall >= FLOORS["recall"], f"false negatives: {fn}"
+
+
+@pytest.mark.parametrize(
+    ("title", "text", "relevant", "reason"),
+    [
+        (
+            "Kubernetes-Cluster in 5 Minuten",
+            "Der Server-Cluster skaliert automatisch.",
+            False,
+            "computing",
+        ),
+        (
+            "Neue Therapie gegen Clusterkopfschmerz",
+            "Der Cluster-Kopfschmerz trifft …",
+            False,
+            "headache",
+        ),
+        ("Spitzencluster startet Transferprogramm", "Das Cluster lädt ein.", True, "programme"),
+        (
+            "Clustermanagement lädt zur Jahrestagung",
+            "Mitglieder treffen sich.",
+            True,
+            "cluster-organisation",
+        ),
+    ],
+)
+def test_reasons_name_the_rule_that_decided(
+    title: str, text: str, relevant: bool, reason: str
+) -> None:
+    result = score(title, text)
+    assert result.relevant is relevant
+    assert reason in {r.term for r in result.reasons}
+    assert result.terms and all(t[0] in "+-" for t in result.terms)
+
+
+def test_operator_terms_extend_the_rules() -> None:
+    custom = DEFAULT_RULES.with_extra({r"\bverbundinitiative\b": 5}, {}, None)
+    text = "Die Verbundinitiative Nord stellt neue Projekte vor."
+    assert not score("Neuigkeiten", text).relevant
+    assert score("Neuigkeiten", text, custom).relevant
+
+
+def test_topics_programme_region_field() -> None:
+    found = topics(
+        "go-cluster: Wasserstoff-Netzwerk aus Dresden erhält GOLD-Label",
+        "Das Clustermanagement in Sachsen arbeitet mit Partnern aus der Energiewirtschaft.",
+        ["Netzwerke"],
+    )
+    for key in (
+        "programme:go-cluster",
+        "programme:ECEI Gold",
+        "region:Sachsen",
+        "field:Energie",
+        "tag:Netzwerke",
+    ):
+        assert key in found
