@@ -12,7 +12,8 @@ from typing import Any
 
 from scraper.config import Config, ConfigError, load_config
 
-# Settings of our components that are not fields of the configuration object.
+# Settings our components read that are not fields of the configuration object. A
+# `-s CLUSTERWATCH_*` naming neither is refused as a typo (scraper.addons): list new ones here.
 SCRAPY_ONLY = frozenset(
     {
         "CLUSTERWATCH_LOGS_DIR",
@@ -20,6 +21,12 @@ SCRAPY_ONLY = frozenset(
         "CLUSTERWATCH_PROGRESS_SECONDS",
         "CLUSTERWATCH_RUN_LOG_LEVEL",
         "CLUSTERWATCH_CRAWL_LOG",
+        "CLUSTERWATCH_RELEVANCE_TERMS",
+        "CLUSTERWATCH_RELEVANCE_OTHER_SENSES",
+        "CLUSTERWATCH_RELEVANCE_THRESHOLD",
+        "CLUSTERWATCH_STORY_CONTAINMENT",
+        "CLUSTERWATCH_STORY_TITLE_SIMILARITY",
+        "CLUSTERWATCH_STORY_SOURCE_ORDER",
     }
 )
 

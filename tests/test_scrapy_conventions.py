@@ -143,3 +143,18 @@ def test_scrapy_crawl_with_a_broken_environment_says_so_in_one_line(tmp_path: Pa
         f"clusterwatch: cannot record the crawl: {blocker / 'data'}: Not a directory"
     )
     assert "Traceback" not in result.stderr
+
+
+def test_every_clusterwatch_setting_a_component_reads_is_known() -> None:
+    """A `-s CLUSTERWATCH_*` that a component reads must not be refused as a typo."""
+    import re
+
+    from scraper.config import ENV_PREFIX, Config
+    from scraper.settings import SCRAPY_ONLY
+
+    known = SCRAPY_ONLY | {ENV_PREFIX + name.upper() for name in Config.model_fields}
+    read = set()
+    for path in [*(REPO_ROOT / "scraper").rglob("*.py"), *(REPO_ROOT / "spiders").rglob("*.py")]:
+        read |= set(re.findall(r"""["'](CLUSTERWATCH_[A-Z_]+)["']""", path.read_text("utf-8")))
+    environment_only = {"CLUSTERWATCH_CONFIG", "CLUSTERWATCH_TRIGGER"}
+    assert read - known - environment_only == set()
