@@ -370,7 +370,13 @@ class Repository:
             band_match = or_(
                 *(and_(LshBand.band == i, LshBand.hash == h) for i, h in enumerate(record.bands))
             )
-            ids |= set(s.scalars(select(LshBand.article_id).where(band_match).distinct()))
+            shared = (
+                select(LshBand.article_id)
+                .where(band_match)
+                .group_by(LshBand.article_id)
+                .having(func.count() >= MIN_SHARED_BANDS)
+            )
+            ids |= set(s.scalars(shared))
         ids |= linked_ids
         if not ids:
             return []
@@ -684,6 +690,8 @@ def _lock(s: Session) -> None:
 
 
 STORY_LOCK_KEY = 0x636C7573  # "clus"
+# Near-duplicate candidates share at least this many LSH bands (see scraper/stories.py).
+MIN_SHARED_BANDS = 2
 
 
 def _values(record: ArticleRecord) -> dict[str, Any]:

@@ -95,7 +95,7 @@ class StorePipeline:
             stories.Thresholds(
                 jaccard=settings.getfloat("CLUSTERWATCH_NEAR_DUPLICATE_THRESHOLD", 0.8),
                 containment=settings.getfloat("CLUSTERWATCH_STORY_CONTAINMENT", 0.8),
-                title_similarity=settings.getfloat("CLUSTERWATCH_STORY_TITLE_SIMILARITY", 0.5),
+                title_similarity=settings.getfloat("CLUSTERWATCH_STORY_TITLE_SIMILARITY", 0.4),
             ),
             list(settings.getlist("CLUSTERWATCH_STORY_SOURCE_ORDER") or stories.SOURCE_ORDER),
         )

@@ -10,9 +10,12 @@ guess (hreflang links are the only way across); a candidate is the same announce
   furniture), or
 * the smaller text is contained in the larger to ≥ ``containment`` (0.8: a teaser-only copy,
   a copy with an extra credit line or a reworded lead) **and** the titles share ≥
-  ``title_similarity`` of their words (0.5) — so a newsletter quoting a lead, or two
+  ``title_similarity`` of their words (0.4) — so a newsletter quoting a lead, or two
   releases sharing a boilerplate paragraph, never merge: their titles differ and the shared
-  part is a small share of either text.
+  part is a small share of either text; or
+* both are high — Jaccard ≥ ``edited_jaccard`` (0.7) and containment ≥
+  ``edited_containment`` (0.85): a copy edited later under a new headline (the ministry's
+  name changed from BMWi to BMWK), which no compilation reaches.
 
 Shingles are taken from the cleaned text (furniture already removed), five words each.
 """
@@ -30,17 +33,21 @@ from scraper.dedup import NUM_PERM, minhash, normalised_words
 SHINGLE_WORDS = 5
 # Lead version ties: the announcing organisation's own site before portals that copy it.
 SOURCE_ORDER = ["clib", "bmwe", "clusterplattform", "openpr"]
-# LSH: 32 bands of 4 rows over 128 permutations — a pair at Jaccard 0.5 shares a band with
-# probability 0.87, at 0.8 with 1.0; candidates are then checked exactly.
-BANDS = 32
-ROWS = NUM_PERM // BANDS
+# LSH: 64 bands of 2 rows over 128 permutations. A candidate shares at least
+# MIN_SHARED_BANDS bands: likely from a Jaccard of 0.3 on — which a teaser copy (its text
+# wholly inside the original's, at 40 % of its length) reaches — and rare below 0.15, where
+# unrelated releases sharing a boilerplate sentence sit. Candidates are then checked exactly.
+BANDS = 64
+ROWS = NUM_PERM // BANDS  # the store asks for MIN_SHARED_BANDS (db/repository.py) of them
 
 
 @dataclass(frozen=True)
 class Thresholds:
     jaccard: float = 0.8
     containment: float = 0.8
-    title_similarity: float = 0.5
+    title_similarity: float = 0.4
+    edited_jaccard: float = 0.7
+    edited_containment: float = 0.85
 
 
 @dataclass(frozen=True)
@@ -132,8 +139,13 @@ def same_story(
         if not same_language(language, candidate.language):
             continue
         jaccard, containment, titles = similarity(title, text, candidate.title, candidate.text)
-        if jaccard >= thresholds.jaccard or (
-            containment >= thresholds.containment and titles >= thresholds.title_similarity
+        if (
+            jaccard >= thresholds.jaccard
+            or (containment >= thresholds.containment and titles >= thresholds.title_similarity)
+            or (
+                jaccard >= thresholds.edited_jaccard
+                and containment >= thresholds.edited_containment
+            )
         ):
             strength = max(jaccard, containment)
             if best is None or strength > best[0]:

@@ -19,6 +19,7 @@ import pytest
 from monitor.replay import ReplayServer, ReplayTree
 from scraper.config import load_config
 from scraper.evaluation import load_expected, spider_classes
+from tests.pg import fresh_database, postgres_server
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 SITES = REPO_ROOT / "tests" / "sites"
@@ -28,6 +29,7 @@ EXPECTED = REPO_ROOT / "tests" / "expected"
 SITES_V2 = REPO_ROOT / "tests" / "sites_v2"
 EXPECTED_V2 = REPO_ROOT / "tests" / "expected_v2"
 TREES = {"v1": (SITES, EXPECTED), "v2": (SITES_V2, EXPECTED_V2)}
+SITES_STORIES = REPO_ROOT / "tests" / "sites_stories"  # the labelled story set
 NEW_TITLE = "Neue Testmeldung: Innovationscluster starten gemeinsames Reallabor"
 NEW_PARAGRAPH = (
     "Testabsatz {n}: Das Cluster meldet das Reallabor Nummer {n}, in dem Partner aus "
@@ -145,3 +147,18 @@ def publish_article(sites: Path, source: str, expected: Path = EXPECTED) -> str:
         text.replace("</body>", f'<a href="{new_url}">{NEW_TITLE}</a></body>'), "utf-8"
     )
     return new_url
+
+
+@pytest.fixture(scope="session")
+def postgres_server_url() -> Iterator[str]:
+    """One throwaway PostgreSQL server for the session (see tests/pg.py)."""
+    with postgres_server() as url:
+        yield url
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def backend_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """An empty database on each backend: the repository's paths run on both."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'cw.db'}"
+    return fresh_database(request.getfixturevalue("postgres_server_url"))

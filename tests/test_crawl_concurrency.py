@@ -49,3 +49,71 @@ def test_entry_points_are_overridable_from_toml(replay: ReplayServer, tmp_path: 
     assert "/de/feed/" not in paths and "/de/news/" not in paths
     repo = Repository(f"sqlite:///{tmp_path / 'data' / 'clusterwatch.db'}")
     assert len(repo.articles("clib")) >= 6  # the sitemap alone still finds the posts
+
+
+ROUNDS = 20
+PAIR = ("bmwe", "clusterplattform")
+
+
+def test_copies_crawled_at_the_same_moment_are_one_story(backend_url: str, tmp_path: Path) -> None:
+    """Two sources that both hold copies of the same announcements (the story set), crawled
+    by two real ``scrapy crawl`` processes started together, 20 times, each into an empty
+    database: every announcement is one story, published once."""
+    import json
+
+    from db.migrate import upgrade
+    from tests.conftest import SITES_STORIES, copy_sites
+    from tests.pg import fresh_database
+
+    labels = json.loads((REPO_ROOT / "tests" / "story_set" / "labels.json").read_text("utf-8"))
+    spanning = [
+        s["members"]
+        for s in labels["stories"]
+        if {_source_of(u) for u in s["members"]} == set(PAIR)
+    ]
+    assert len(spanning) >= 4, "the story set holds copies across the two sources"
+    sites = copy_sites(tmp_path / "sites", SITES_STORIES)
+    with ReplayServer(sites) as server:
+        for round_ in range(ROUNDS):
+            if backend_url.startswith("sqlite"):
+                url = f"sqlite:///{tmp_path / f'round{round_}.db'}"
+            else:
+                url = fresh_database(backend_url.rsplit("/", 1)[0] + "/postgres")
+            upgrade(url)
+            data = tmp_path / f"data{round_}"
+            procs = [
+                subprocess.Popen(
+                    [sys.executable, "-m", "scrapy", "crawl", source],
+                    cwd=REPO_ROOT,
+                    env=crawl_env(data, server.url, DATABASE_URL=url),
+                    stdout=subprocess.DEVNULL,
+                    stderr=subprocess.PIPE,
+                    text=True,
+                )
+                for source in PAIR
+            ]
+            for proc in procs:
+                _, err = proc.communicate(timeout=300)
+                assert proc.returncode == 0, err[-2000:]
+            repo = Repository(url)
+            for members in spanning:
+                story = repo.story_of(_canonical(members[0]))
+                assert story is not None, f"round {round_}: {members[0]} not stored"
+                found = {story.lead.canonical_url} | {a.canonical_url for a in story.others}
+                assert found == {_canonical(u) for u in members}, f"round {round_}"
+            touching = [
+                s for s in labels["stories"] if {_source_of(u) for u in s["members"]} & set(PAIR)
+            ]
+            assert len(repo.stories()) == len(touching), f"round {round_}"
+
+
+def _source_of(url: str) -> str:
+    from scraper.registry import spider_classes
+
+    return next(n for n, s in spider_classes().items() if s().is_article_url(url))
+
+
+def _canonical(url: str) -> str:
+    from scraper.registry import spider_classes
+
+    return spider_classes()[_source_of(url)]().canonical(url)

@@ -1,4 +1,5 @@
-"""Storage and dedup: idempotent inserts, content-hash and near duplicates, concurrency."""
+"""Storage and dedup on SQLite and PostgreSQL: idempotent inserts, content-hash copies and
+translations in one story, failure memory, concurrency."""
 
 from __future__ import annotations
 
@@ -19,10 +20,9 @@ TEXT = (
 
 
 @pytest.fixture
-def repo(tmp_path: Path) -> Repository:
-    url = f"sqlite:///{tmp_path / 'cw.db'}"
-    upgrade(url)
-    return Repository(url)
+def repo(backend_url: str) -> Repository:
+    upgrade(backend_url)
+    return Repository(backend_url)
 
 
 def record(url: str, text: str = TEXT, **kw: object) -> ArticleRecord:
@@ -106,3 +106,62 @@ def test_irrelevant_articles_are_stored_but_not_published(repo: Repository) -> N
     repo.add_article(record("https://o/1", relevance="irrelevant", source="openpr"))
     assert repo.is_known("https://o/1")
     assert repo.feed_articles("openpr", 10) == []
+
+
+def test_failures_back_off_and_never_downgrade_a_stored_article(repo: Repository) -> None:
+    from datetime import timedelta
+
+    from db.repository import FailedPage
+
+    backoff = [timedelta(days=1), timedelta(days=7), timedelta(days=28)]
+    page = FailedPage("https://f/1", "clib", "https://f/1", "article answered HTTP 503")
+    waits = []
+    for _ in range(4):
+        outcome = repo.record_failure(page, backoff)
+        assert outcome.retry_at is not None
+        waits.append(round((outcome.retry_at - datetime.now(UTC)).total_seconds() / 86400))
+    assert waits == [1, 7, 28, 28]
+    assert repo.is_known("https://f/1")  # waiting for its retry: not fetched
+    assert repo.is_known("https://f/1", now=datetime.now(UTC) + timedelta(days=29)) is False
+    assert repo.feed_articles(None, 10) == []
+    # It extracts at last: stored, published, and a later failure does not undo that.
+    assert repo.add_article(record("https://f/1"))[0] is AddResult.NEW
+    assert repo.failures() == []
+    assert repo.record_failure(page, backoff).retry_at is None
+    assert [a.canonical_url for a in repo.feed_articles(None, 10)] == ["https://f/1"]
+
+
+def test_copies_stored_at_the_same_moment_form_one_story(repo: Repository) -> None:
+    """20 rounds of two crawls storing copies of one announcement at once (threads, one
+    engine each way): always one story, one published entry."""
+    from scraper.stories import fingerprint, same_story
+
+    for round_ in range(20):
+        words = [f"wort{round_}x{i}" for i in range(60)]  # a different announcement per round
+        text = "Das Cluster meldet: " + " ".join(words) + "."
+        barrier = threading.Barrier(2)
+
+        def store(url: str, body: str, barrier: threading.Barrier = barrier) -> None:
+            rec = record(url, body, source="bmwe" if "bmwe" in url else "clusterplattform")
+            print_ = fingerprint(rec.title, body, rec.content_hash)
+            rec.title_key, rec.bands, rec.minhash = print_.title_key, print_.bands, print_.minhash
+            barrier.wait()
+            repo.add_article(
+                rec,
+                lambda c, body=body: same_story("Titel", body, None, rec.content_hash, c),
+            )
+
+        threads = [
+            threading.Thread(target=store, args=(f"https://bmwe/{round_}", text)),
+            threading.Thread(
+                target=store, args=(f"https://cp/{round_}", text + " © BMWK/Foto Meyer")
+            ),
+        ]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        story = repo.story_of(f"https://bmwe/{round_}")
+        assert story is not None and len(story.others) == 1, f"round {round_}"
+    published = repo.feed_stories(None, 100)
+    assert len(published) == 20

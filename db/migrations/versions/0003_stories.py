@@ -22,7 +22,7 @@ depends_on = None
 
 # Frozen copies of the banding and title normalisation of this revision (migrations must not
 # import application code that may change later).
-_BANDS, _ROWS = 32, 4
+_BANDS, _ROWS = 64, 2
 _WORD = re.compile(r"\w+", re.UNICODE)
 
 
