@@ -440,3 +440,53 @@ def test_crawl_of_an_unreachable_source_exits_1_with_the_cause(tmp_path: Path) -
     assert result.returncode == 1, result.stdout + result.stderr
     assert "clib: unhealthy: source unreachable" in result.stderr
     assert "[entry.unreachable]" in result.stderr
+
+
+# -- the same on a real PostgreSQL server (tests/pg.py) -------------------------------------
+
+
+def _with_password(url: str, user: str | None = None) -> str:
+    """The URL with a password (the throwaway server trusts 127.0.0.1, so any will do)."""
+    scheme, rest = url.split("://", 1)
+    default_user, host = rest.split("@", 1)
+    return f"{scheme}://{user or default_user}:{PASSWORD}@{host}"
+
+
+def test_postgresql_role_missing_database_missing_and_no_schema(
+    tmp_path: Path, postgres_server_url: str
+) -> None:
+    from tests.pg import fresh_database
+
+    server = postgres_server_url.rsplit("/", 1)[0]
+    seen: list[subprocess.CompletedProcess[str]] = []
+
+    def cli(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+        seen.append(_cli(args, tmp_path, env))
+        return seen[-1]
+
+    no_role = _with_password(postgres_server_url, user="nosuchrole")
+    result = cli(["runs"], _env(tmp_path, DATABASE_URL=no_role))
+    assert result.returncode == 3
+    assert 'FATAL:  role "nosuchrole" does not exist' in result.stderr
+    assert result.stderr.startswith("clusterwatch: database postgresql+psycopg://nosuchrole:***@")
+
+    no_db = _with_password(f"{server}/nosuchdb")
+    result = cli(["status", "--format", "line"], _env(tmp_path, DATABASE_URL=no_db))
+    assert result.returncode == 3
+    assert result.stdout.startswith("CLUSTERWATCH UNKNOWN - database ")
+    assert 'database "nosuchdb" does not exist' in result.stdout
+
+    empty = _with_password(fresh_database(postgres_server_url))
+    env = _env(tmp_path, DATABASE_URL=empty)
+    for args in (["status"], ["runs"], ["export"]):
+        result = cli(args, env)
+        assert result.returncode == 3, (args, result.stderr)
+        assert "no clusterwatch database at postgresql+psycopg://" in result.stderr
+        assert "run `clusterwatch db upgrade`" in result.stderr
+    upgraded = cli(["db", "upgrade"], env)
+    assert upgraded.returncode == 0, upgraded.stderr
+    assert ":***@" in upgraded.stdout.replace("\n", "")
+    assert cli(["status"], env).returncode == 0
+    for result in seen:
+        assert PASSWORD not in result.stdout + result.stderr
+        assert "Traceback" not in result.stderr
