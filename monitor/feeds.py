@@ -93,7 +93,7 @@ def render_feed(
 ) -> tuple[bytes, bytes]:
     """The RSS 2.0 and Atom documents of one feed (entries newest first, as given)."""
     entries = [s if isinstance(s, FeedStory) else _single(s) for s in stories]
-    base = config.feed_base_url.rstrip("/")
+    base = config.base_url  # feed_base_url, else the configured host and port
     rss_gen = _feed_generator(spec, base, f"{spec.name}.xml", "application/rss+xml", entries)
     atom_gen = _feed_generator(spec, base, f"{spec.name}.atom", "application/atom+xml", entries)
     for story in entries:

@@ -12,16 +12,33 @@ from __future__ import annotations
 import dataclasses
 import re
 from collections.abc import Mapping
-from typing import Any, Literal, get_type_hints
+from typing import Annotated, Any, Literal, get_type_hints
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model, field_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    create_model,
+    field_validator,
+)
 from pydantic import model_validator as _model_validator
+from pydantic.fields import FieldInfo
 from scrapy.utils.misc import walk_modules_iter
 
 from scraper.extract import ExtractionRules
 
 SPEC_MODULES = ("spiders",)
 NAME_PATTERN = r"^[a-z][a-z0-9_]*$"
+
+
+def _compiles(pattern: str) -> str:
+    try:
+        re.compile(pattern)
+    except re.error as error:
+        raise ValueError(f"article_pattern is not a regular expression: {error}") from error
+    return pattern
 
 
 class SourceSpec(BaseModel):
@@ -36,7 +53,7 @@ class SourceSpec(BaseModel):
     feeds: tuple[str, ...] = ()
     listings: tuple[str, ...] = ()
     sitemaps: tuple[str, ...] = ()
-    article_pattern: str = Field(min_length=1)  # a regex searched in the cleaned URL
+    article_pattern: Annotated[str, AfterValidator(_compiles)] = Field(min_length=1)  # a regex
     # (regex, replacement) on the URL path: several paths that name one article.
     canonical_rewrites: tuple[tuple[str, str], ...] = ()
     next_page_xpaths: tuple[str, ...] = ()
@@ -58,15 +75,6 @@ class SourceSpec(BaseModel):
     def _lower_hosts(cls, hosts: tuple[str, ...]) -> tuple[str, ...]:
         return tuple(h.lower() for h in hosts)
 
-    @field_validator("article_pattern")
-    @classmethod
-    def _compiles(cls, pattern: str) -> str:
-        try:
-            re.compile(pattern)
-        except re.error as error:
-            raise ValueError(f"article_pattern is not a regular expression: {error}") from error
-        return pattern
-
     @_model_validator(mode="after")
     def _has_entry_point(self) -> SourceSpec:
         if not (self.feeds or self.listings or self.sitemaps):
@@ -77,9 +85,26 @@ class SourceSpec(BaseModel):
     def entry_points(self) -> list[str]:
         return [*self.feeds, *self.listings, *self.sitemaps]
 
+    @property
+    def declared_fields(self) -> frozenset[str]:
+        """The provenance fields the extraction rules declare XPaths for (health judges
+        drift on those)."""
+        rules = self.extraction
+        declared = {
+            "title": rules.title_xpaths,
+            "date": rules.date_xpaths,
+            "body": rules.body_xpaths,
+        }
+        return frozenset(field for field, xpaths in declared.items() if xpaths)
+
 
 def _optional(fields: Mapping[str, Any]) -> dict[str, Any]:
     return {name: (annotation | None, None) for name, annotation in fields.items()}
+
+
+def _constrained(field: FieldInfo) -> Any:
+    """A field's type with its constraints (gt=0, the regex check …), for the override."""
+    return Annotated[field.annotation, *field.metadata] if field.metadata else field.annotation
 
 
 _STRICT = ConfigDict(extra="forbid")
@@ -101,7 +126,7 @@ SourceOverride: type[BaseModel] = create_model(
     __config__=_STRICT,
     **_optional(
         {
-            name: (ExtractionOverride if name == "extraction" else field.annotation)
+            name: (ExtractionOverride if name == "extraction" else _constrained(field))
             for name, field in SourceSpec.model_fields.items()
             if name != "name"
         }
