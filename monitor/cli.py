@@ -483,6 +483,38 @@ def reclassify(
     )
 
 
+@app.command()
+def reextract(
+    source: Annotated[str | None, typer.Option(help="Only this source.")] = None,
+    since: Annotated[
+        str | None, typer.Option(help="Only pages first seen on or after this date (YYYY-MM-DD).")
+    ] = None,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Report, change nothing.")] = False,
+) -> None:
+    """Re-run extraction, relevance and story grouping on the stored pages (after a rule
+    change): articles updated in place, GUIDs kept, failed pages recovered."""
+    from monitor.reextract_cmd import report_table
+    from scraper.reextract import reextract as run_reextract
+    from scraper.reextract import spiders_of
+
+    config = _config()
+    if source:
+        _source_names(config, [source])
+    try:
+        start = datetime.fromisoformat(since).replace(tzinfo=UTC) if since else None
+    except ValueError as error:
+        raise Problem(f"--since {since!r}: not a date (YYYY-MM-DD)", EXIT_USAGE) from error
+    changes = list(
+        run_reextract(
+            _repository(config), spiders_of(config.source_specs()), source, start, dry_run
+        )
+    )
+    table, summary = report_table(changes, dry_run)
+    if table.row_count:
+        console.print(table)
+    console.print(summary)
+
+
 class ExportFormat(StrEnum):
     json = "json"
     csv = "csv"

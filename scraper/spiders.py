@@ -149,7 +149,11 @@ class SourceSpider(Spider):
             if row.canonical_url not in self._scheduled:
                 self._scheduled.add(row.canonical_url)
                 self.crawler.stats.inc_value("clusterwatch/articles/retried")
-                yield self._article_request(row.url, row.canonical_url, row.feed_date, retry=True)
+                request = self._article_request(
+                    row.url, row.canonical_url, row.feed_date, retry=True
+                )
+                request.meta[LISTING_DATE] = row.listing_date
+                yield request
         for kind, urls, callback in (
             ("feed", self.feeds, self.parse_feed),
             ("listing", self.listings, self.parse_listing),
@@ -315,6 +319,8 @@ class SourceSpider(Spider):
         self.crawler.stats.inc_value("clusterwatch/articles/fetched")
         canonical = response.meta.get(CANONICAL) or self.canonical(response.url)
         feed_date = response.meta.get(FEED_DATE)
+        listing_date = response.meta.get(LISTING_DATE)
+        hints = DateHints(feed=feed_date, listing=listing_date)
         headers = _kept_headers(response)
         if not isinstance(response, TextResponse):
             self._failed(
@@ -324,7 +330,7 @@ class SourceSpider(Spider):
                 "page",
                 body=response.body,
                 headers=headers,
-                feed_date=feed_date,
+                hints=hints,
             )
             return
         try:
@@ -332,7 +338,7 @@ class SourceSpider(Spider):
                 response.body,
                 response.url,
                 self.extraction,
-                DateHints(feed=feed_date, listing=response.meta.get(LISTING_DATE)),
+                hints,
                 content_type=headers.get("Content-Type"),
                 template=self.template_lines(),
             )
@@ -345,11 +351,11 @@ class SourceSpider(Spider):
                 body=response.body,
                 encoding=response.encoding,
                 headers=headers,
-                feed_date=feed_date,
+                hints=hints,
             )
             return
         yield self._announcement(
-            extracted, response.url, canonical, response.body, response.encoding, headers, feed_date
+            extracted, response.url, canonical, response.body, response.encoding, headers, hints
         )
 
     def _announcement(
@@ -360,7 +366,7 @@ class SourceSpider(Spider):
         body: bytes,
         encoding: str | None,
         headers: dict[str, str],
-        feed_date: datetime | None,
+        hints: DateHints,
     ) -> Announcement:
         stats = self.crawler.stats
         for field, layer in extracted.provenance.items():
@@ -371,6 +377,19 @@ class SourceSpider(Spider):
             logger.warning(
                 "declared article body not found on %s; used %s", url, extracted.body_source
             )
+        return self.announcement(extracted, url, canonical, body, encoding, headers, hints)
+
+    def announcement(
+        self,
+        extracted: Extracted,
+        url: str,
+        canonical: str,
+        body: bytes,
+        encoding: str | None,
+        headers: dict[str, str],
+        hints: DateHints,
+    ) -> Announcement:
+        """The item for an extracted page (the crawl and re-extraction both make it here)."""
         return Announcement(
             source=self.name,
             url=url,
@@ -388,7 +407,8 @@ class SourceSpider(Spider):
             raw_html=body,
             raw_encoding=encoding,
             raw_headers=headers,
-            feed_date=feed_date,
+            feed_date=hints.feed,
+            listing_date=hints.listing,
             rules_version=self.rules_version,
             line_hashes=extracted.line_hashes,
             topics=extracted.topics,
@@ -406,8 +426,8 @@ class SourceSpider(Spider):
                     body,
                     row.url,
                     self.extraction,
-                    DateHints(feed=row.feed_date),
-                    content_type=_stored_content_type(row),
+                    stored_hints(row),
+                    content_type=stored_content_type(row),
                     template=self.template_lines(),
                 )
             except ExtractionError as error:
@@ -424,7 +444,7 @@ class SourceSpider(Spider):
                 body,
                 row.raw_encoding,
                 dict(row.raw_headers or {}),
-                row.feed_date,
+                stored_hints(row),
             )
 
     def _failed(
@@ -436,7 +456,7 @@ class SourceSpider(Spider):
         body: bytes | None = None,
         encoding: str | None = None,
         headers: dict[str, str] | None = None,
-        feed_date: datetime | None = None,
+        hints: DateHints | None = None,
     ) -> None:
         """Remember a failed article (never published, retried after its back-off)."""
         stats = self.crawler.stats
@@ -453,7 +473,8 @@ class SourceSpider(Spider):
                 raw_html=zlib.compress(body, 6) if body is not None else None,
                 raw_encoding=encoding,
                 raw_headers=headers or {},
-                feed_date=feed_date,
+                feed_date=hints.feed if hints else None,
+                listing_date=hints.listing if hints else None,
                 rules_version=self.rules_version,
                 crawl_run_id=stats.get_value("clusterwatch/run_id"),
             ),
@@ -497,7 +518,9 @@ class SourceSpider(Spider):
             request.url,
             failure_cause(failure, request.url, "article"),
             "fetch",
-            feed_date=request.meta.get(FEED_DATE),
+            hints=DateHints(
+                feed=request.meta.get(FEED_DATE), listing=request.meta.get(LISTING_DATE)
+            ),
         )
 
 
@@ -524,7 +547,14 @@ def _kept_headers(response: Response) -> dict[str, str]:
     return kept
 
 
-def _stored_content_type(row: Article) -> str | None:
+def stored_hints(row: Article) -> DateHints:
+    """The dates the feed and the listing gave a stored page's link."""
+    return DateHints(feed=row.feed_date, listing=row.listing_date)
+
+
+def stored_content_type(row: Article) -> str | None:
+    """The content type to decode a stored page with: its header, with the charset the
+    response was decoded with when the header named none."""
     headers = dict(row.raw_headers or {})
     content_type = headers.get("Content-Type")
     if row.raw_encoding and content_type and "charset" not in content_type.lower():
