@@ -515,6 +515,62 @@ def reextract(
     console.print(summary)
 
 
+source_app = typer.Typer(help="Add sources without code.", no_args_is_help=True)
+app.add_typer(source_app, name="source")
+
+
+@source_app.command("add")
+def source_add(
+    url: Annotated[str, typer.Argument(help="The cluster's homepage or news page.")],
+    name: Annotated[
+        str | None, typer.Option(help="The source's name (default: from the host).")
+    ] = None,
+    config_path: Annotated[
+        Path | None,
+        typer.Option(
+            "--config", help="The TOML file to add it to (default: $CLUSTERWATCH_CONFIG)."
+        ),
+    ] = None,
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Write without asking.")] = False,
+) -> None:
+    """Discover a site's feeds, sitemaps, news listing and article URL pattern, test-extract
+    a few articles, and write the source's [sources.<name>] block."""
+    from monitor.source_add_cmd import append_block, checked_block, config_file, fetcher
+    from scraper.extract import BERLIN
+    from scraper.proposal import ProposalError, propose, toml_block
+
+    config = _config()
+    if not url.startswith(("http://", "https://")):
+        raise Problem(f"{url!r}: give an http(s) URL", EXIT_USAGE)
+    try:
+        proposal = propose(url, fetcher(config), name)
+    except ProposalError as error:
+        raise Problem(str(error), EXIT_ENVIRONMENT) from error
+    block = toml_block(proposal.spec)
+    target = config_file(config_path)
+    try:
+        checked_block(block, proposal.spec.name, config, target)
+    except ValueError as error:
+        raise Problem(str(error).splitlines()[0], EXIT_USAGE) from error
+    for note in proposal.notes:
+        console.print(note)
+    table = Table(title=f"Test extraction ({len(proposal.samples)} articles)")
+    for column in ("url", "title", "date", "text"):
+        table.add_column(column, overflow="fold")
+    for sample in proposal.samples:
+        found = sample.extracted
+        assert found is not None
+        when = found.published_at
+        date = when.astimezone(BERLIN).strftime("%Y-%m-%d %H:%M") if when else "—"
+        table.add_row(sample.url, found.title, date, found.text[:160] + "…")
+    console.print(table)
+    console.print(block, markup=False, highlight=False)
+    if not yes and not typer.confirm(f"Add this source to {target}?"):
+        raise typer.Exit(1)
+    append_block(target, block)
+    console.print(f"added source {proposal.spec.name!r} to {target}")
+
+
 class ExportFormat(StrEnum):
     json = "json"
     csv = "csv"
