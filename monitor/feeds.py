@@ -1,4 +1,5 @@
-"""The feed builder: RSS 2.0 and Atom files, one pair for all sources and one per source.
+"""The feed builder: RSS 2.0, Atom and JSON Feed 1.1 files for all sources, one set per
+source, and the OPML list of them all (``feeds.opml``).
 
 One entry per **story** (one announcement, wherever it appeared): the lead version's title,
 text and link, the story's GUID (fixed at first publication), ``updated`` when a later copy
@@ -15,6 +16,7 @@ readers get 304s. Writes are atomic (temp file in the same directory + ``os.repl
 from __future__ import annotations
 
 import html
+import json
 import os
 import re
 import tempfile
@@ -33,8 +35,17 @@ from scraper.config import Config
 
 ALL_FEED = "all"
 DESCRIPTION_CHARS = 300
-# An empty feed still needs a build date; a constant keeps rebuilds byte-identical.
-EMPTY_FEED_DATE = datetime(1970, 1, 1, tzinfo=UTC)
+# An empty feed still needs a build date; a constant keeps rebuilds byte-identical. It is
+# the project's own start, not the Unix epoch: validators call 1970 "implausible".
+EMPTY_FEED_DATE = datetime(2024, 1, 1, tzinfo=UTC)
+OPML_FILE = "feeds.opml"
+JSON_FEED_VERSION = "https://jsonfeed.org/version/1.1"
+# The formats of every feed: file suffix → media type (the self links name it too).
+FORMATS = {
+    "xml": "application/rss+xml",
+    "atom": "application/atom+xml",
+    "json": "application/feed+json",
+}
 # Characters XML 1.0 forbids (C0 controls except \t \n \r, lone surrogates, U+FFFE/U+FFFF)
 # plus DEL and C1 controls, which are legal but only ever come from mis-decoded pages and
 # make some readers choke. lxml refuses to serialise the forbidden ones at all.
@@ -62,20 +73,27 @@ def build_feeds(
     sources: Sequence[SourceInfo],
     output_dir: Path | None = None,
 ) -> list[Path]:
-    """Write ``all.xml``/``all.atom`` and ``<source>.xml``/``.atom``; return changed files."""
+    """Write ``<feed>.xml``/``.atom``/``.json`` for ``all`` and each source, and
+    ``feeds.opml``; return the changed files."""
     target = output_dir or config.feeds_dir
     target.mkdir(parents=True, exist_ok=True)
     labels = {s.name: s.label for s in sources}
     changed: list[Path] = []
-    for spec in feed_specs(sources):
+    specs = feed_specs(sources)
+    for spec in specs:
         stories = repository.feed_stories(spec.source, config.feed_max_entries)
         rss, atom = render_feed(config, spec, stories, labels)
-        for path, data in (
-            (target / f"{spec.name}.xml", rss),
-            (target / f"{spec.name}.atom", atom),
-        ):
+        documents = {
+            "xml": rss,
+            "atom": atom,
+            "json": render_json_feed(config, spec, stories, labels),
+        }
+        for suffix, data in documents.items():
+            path = target / f"{spec.name}.{suffix}"
             if write_if_changed(path, data):
                 changed.append(path)
+    if write_if_changed(target / OPML_FILE, render_opml(config, specs)):
+        changed.append(target / OPML_FILE)
     return changed
 
 
@@ -92,14 +110,18 @@ def render_feed(
     labels: dict[str, str],
 ) -> tuple[bytes, bytes]:
     """The RSS 2.0 and Atom documents of one feed (entries newest first, as given)."""
-    entries = [s if isinstance(s, FeedStory) else _single(s) for s in stories]
+    entries = _as_stories(stories)
     base = config.feed_base_url.rstrip("/")
-    rss_gen = _feed_generator(spec, base, f"{spec.name}.xml", "application/rss+xml", entries)
-    atom_gen = _feed_generator(spec, base, f"{spec.name}.atom", "application/atom+xml", entries)
+    rss_gen = _feed_generator(spec, base, "xml", entries)
+    atom_gen = _feed_generator(spec, base, "atom", entries)
     for story in entries:
         _fill_entry(rss_gen.add_entry(order="append"), story, labels)
         _fill_entry(atom_gen.add_entry(order="append"), story, labels)
     return rss_gen.rss_str(pretty=True), atom_gen.atom_str(pretty=True)
+
+
+def _as_stories(stories: Sequence[FeedStory | Article]) -> list[FeedStory]:
+    return [s if isinstance(s, FeedStory) else _single(s) for s in stories]
 
 
 def _single(article: Article) -> FeedStory:
@@ -109,11 +131,18 @@ def _single(article: Article) -> FeedStory:
     return FeedStory(Story(guid=article.canonical_url, topics=article.topics), article, [])
 
 
+def feed_url(base: str, name: str, suffix: str) -> str:
+    """Where a feed is served: its self link."""
+    return f"{base.rstrip('/')}/feeds/{name}.{suffix}"
+
+
 def _feed_generator(
-    spec: FeedSpec, base: str, filename: str, media_type: str, stories: Sequence[FeedStory]
+    spec: FeedSpec, base: str, suffix: str, stories: Sequence[FeedStory]
 ) -> FeedGenerator:
-    self_url = f"{base}/feeds/{filename}"
+    self_url = feed_url(base, spec.name, suffix)
+    media_type = FORMATS[suffix]
     gen = FeedGenerator()
+    gen.load_extension("dc", atom=False, rss=True)
     # The Atom id must never change: the feed's own URL without the format suffix.
     gen.id(f"{base}/feeds/{spec.name}")
     gen.title(xml_safe(spec.title))
@@ -138,7 +167,8 @@ def _build_date(stories: Sequence[FeedStory]) -> datetime:
 
 def _fill_entry(entry: FeedEntry, story: FeedStory, labels: dict[str, str]) -> None:
     lead = story.lead
-    published = lead.published_at or lead.first_seen_at
+    # Whole seconds, as in RSS and JSON Feed: the same date in every format.
+    published = (lead.published_at or lead.first_seen_at).replace(microsecond=0)
     # The GUID was fixed when the story was first published (an https canonical URL, so a
     # valid permalink); it never changes, whichever copy leads today.
     guid = xml_safe(story.story.guid or lead.canonical_url)
@@ -148,6 +178,8 @@ def _fill_entry(entry: FeedEntry, story: FeedStory, labels: dict[str, str]) -> N
     entry.link(href=xml_safe(lead.url), rel="alternate")
     entry.published(published)
     updated = story.story.updated_at
+    if updated:
+        updated = updated.replace(microsecond=0)
     entry.updated(updated if updated and updated > published else published)
     entry.content(content_html(lead) + also_appeared(story, labels), type="html")
     # After content(): with isSummary the teaser becomes RSS description and Atom summary.
@@ -155,6 +187,86 @@ def _fill_entry(entry: FeedEntry, story: FeedStory, labels: dict[str, str]) -> N
     sources = [labels.get(a.source, a.source) for a in [lead, *story.others]]
     for category in categories(sources, story.story.topics or lead.topics):
         entry.category(term=category)
+    # Atom requires an author; the publishing source is the one we can name. RSS's
+    # <author> must be an e-mail address, so RSS gets dc:creator instead.
+    entry.author(name=sources[0])
+    entry.dc.dc_creator(sources[0])
+
+
+def render_json_feed(
+    config: Config,
+    spec: FeedSpec,
+    stories: Sequence[FeedStory | Article],
+    labels: dict[str, str],
+) -> bytes:
+    """The JSON Feed 1.1 document of one feed: the same entries, ids, dates, tags and
+    content as the RSS and Atom documents."""
+    entries = _as_stories(stories)
+    base = config.feed_base_url.rstrip("/")
+    items = []
+    for story in entries:
+        lead = story.lead
+        published = (lead.published_at or lead.first_seen_at).replace(microsecond=0)
+        updated = story.story.updated_at
+        modified = updated.replace(microsecond=0) if updated and updated > published else published
+        sources = [labels.get(a.source, a.source) for a in [lead, *story.others]]
+        items.append(
+            {
+                "id": xml_safe(story.story.guid or lead.canonical_url),
+                "url": xml_safe(lead.url),
+                "title": one_line(lead.title) or one_line(lead.url),
+                "content_html": content_html(lead) + also_appeared(story, labels),
+                "summary": plain_description(lead.text),
+                "date_published": rfc3339(published),
+                "date_modified": rfc3339(modified),
+                "authors": [{"name": one_line(sources[0])}],
+                "tags": categories(sources, story.story.topics or lead.topics),
+                "language": "de",
+            }
+        )
+    document = {
+        "version": JSON_FEED_VERSION,
+        "title": xml_safe(spec.title),
+        "home_page_url": f"{base}/",
+        "feed_url": feed_url(base, spec.name, "json"),
+        "description": xml_safe(f"{spec.title} (new announcements, newest first)"),
+        "language": "de",
+        "items": items,
+    }
+    return (json.dumps(document, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
+
+
+def rfc3339(moment: datetime) -> str:
+    """``2024-03-05T09:30:00Z``: RFC 3339 in UTC, as JSON Feed and Atom want it."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def render_opml(config: Config, specs: Sequence[FeedSpec]) -> bytes:
+    """OPML 2.0 listing every feed once (its RSS document) with its title, for importing
+    everything into a reader at once."""
+    base = config.feed_base_url.rstrip("/")
+    outlines = "".join(
+        '    <outline type="rss" version="RSS2" text="{t}" title="{t}" xmlUrl="{x}" '
+        'htmlUrl="{h}"/>\n'.format(
+            t=html.escape(one_line(spec.title), quote=True),
+            x=html.escape(feed_url(base, spec.name, "xml"), quote=True),
+            h=html.escape(f"{base}/", quote=True),
+        )
+        for spec in specs
+    )
+    document = (
+        '<?xml version="1.0" encoding="UTF-8"?>\n'
+        '<opml version="2.0">\n'
+        "  <head>\n"
+        "    <title>clusterwatch feeds</title>\n"
+        f"    <docs>http://opml.org/spec2.opml</docs>\n"
+        "  </head>\n"
+        "  <body>\n"
+        f"{outlines}"
+        "  </body>\n"
+        "</opml>\n"
+    )
+    return document.encode("utf-8")
 
 
 def also_appeared(story: FeedStory, labels: dict[str, str]) -> str:

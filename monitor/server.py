@@ -29,6 +29,7 @@ from starlette.routing import Route
 from starlette.types import ASGIApp
 
 from db.repository import Repository
+from monitor.feeds import FORMATS, OPML_FILE
 from monitor.threaded import ThreadedServer
 from scraper.config import Config
 
@@ -36,11 +37,9 @@ logger = logging.getLogger(__name__)
 
 # Only names the feed builder writes: no dots besides the suffix, so no traversal and no
 # half-written temp files (".all.xml.XXXX.tmp").
-FEED_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]*\.(xml|atom)$")
-FEED_MEDIA_TYPES = {
-    "xml": "application/rss+xml; charset=utf-8",
-    "atom": "application/atom+xml; charset=utf-8",
-}
+FEED_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]*\.(xml|atom|json)$")
+FEED_MEDIA_TYPES = {suffix: f"{media}; charset=utf-8" for suffix, media in FORMATS.items()}
+OPML_MEDIA_TYPE = "text/x-opml; charset=utf-8"
 # Readers should revalidate every time: a 304 is cheap and new items show up at once.
 FEED_CACHE_CONTROL = "no-cache"
 STATUS_PAGE_MODULE = "monitor.status_page"
@@ -133,6 +132,16 @@ class Handlers:
         feed = read_feed_file(self.config.feeds_dir / name) if match else None
         if match is None or feed is None:
             return PlainTextResponse(f"no feed {name!r}\n", status_code=404)
+        return self._published_file(request, feed, FEED_MEDIA_TYPES[match.group(1)])
+
+    def opml(self, request: Request) -> Response:
+        document = read_feed_file(self.config.feeds_dir / OPML_FILE)
+        if document is None:
+            return PlainTextResponse("no feeds built yet\n", status_code=404)
+        return self._published_file(request, document, OPML_MEDIA_TYPE)
+
+    def _published_file(self, request: Request, feed: FeedFile, media_type: str) -> Response:
+        """A file the feed builder wrote, with ETag/Last-Modified, 304s and gzip."""
         compress = accepts_gzip(request)
         headers = {
             "ETag": feed.gzip_etag if compress else feed.etag,
@@ -146,7 +155,7 @@ class Handlers:
         body = gzip.compress(feed.body, mtime=0) if compress else feed.body
         if compress:
             headers["Content-Encoding"] = "gzip"
-        headers["Content-Type"] = FEED_MEDIA_TYPES[match.group(1)]
+        headers["Content-Type"] = media_type
         headers["Content-Length"] = str(len(body))
         return Response(b"" if request.method == "HEAD" else body, headers=headers)
 
@@ -159,6 +168,7 @@ class Handlers:
             '<!doctype html><html lang="en"><head><meta charset="utf-8">'
             "<title>clusterwatch feeds</title></head><body><h1>Feeds</h1>"
             f"<ul>{items or '<li>no feeds built yet</li>'}</ul>"
+            f'<p><a href="/{OPML_FILE}">all feeds as OPML</a></p>'
             '<p><a href="/">status page</a></p></body></html>'
         )
         return HTMLResponse(body)
@@ -212,6 +222,7 @@ def create_app(config: Config) -> Starlette:
         Route("/", handlers.status, methods=read_only, middleware=gzipped),
         Route("/feeds/", handlers.feed_index, methods=read_only, middleware=gzipped),
         Route("/feeds/{name}", handlers.feed, methods=read_only),
+        Route(f"/{OPML_FILE}", handlers.opml, methods=read_only),
         Route("/healthz", handlers.healthz, methods=read_only),
         Route("/runs/{run_id:int}/log", handlers.run_log, methods=read_only, middleware=gzipped),
     ]
