@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 import json
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -138,6 +138,77 @@ class FeedStory:
     story: Story
     lead: Article
     others: list[Article]  # the other places it appeared
+
+
+KEYWORD_BATCH = 500
+
+
+@dataclass(frozen=True)
+class Terms:
+    """All of ``all``, at least one of ``any`` (when given), none of ``none``."""
+
+    all: tuple[str, ...] = ()
+    any: tuple[str, ...] = ()
+    none: tuple[str, ...] = ()
+
+    def __bool__(self) -> bool:
+        return bool(self.all or self.any or self.none)
+
+    def conditions(self, has: Callable[[str], Any]) -> list[Any]:
+        found = [has(term) for term in self.all]
+        if self.any:
+            found.append(or_(*[has(term) for term in self.any]))
+        found += [~has(term) for term in self.none]
+        return found
+
+    def matches_text(self, text: str) -> bool:
+        """Keywords: each a case-insensitive substring, so "wasserstoff" also matches
+        "Wasserstoffnetz" (German compounds)."""
+        folded = text.casefold()
+
+        def has(word: str) -> bool:
+            return word.casefold() in folded
+
+        return (
+            all(has(w) for w in self.all)
+            and (not self.any or any(has(w) for w in self.any))
+            and not any(has(w) for w in self.none)
+        )
+
+
+@dataclass(frozen=True)
+class StoryQuery:
+    """Which published stories a feed holds: every topic group must hold (topics,
+    programmes, regions as topic keys), the sources are those of the story's members,
+    keywords are matched in the lead's title and text, ``min_score`` is the story's best
+    relevance score."""
+
+    topics: tuple[Terms, ...] = ()
+    sources: Terms = Terms()
+    keywords: Terms = Terms()
+    min_score: float | None = None
+
+    def conditions(self) -> list[Any]:
+        found: list[Any] = []
+        for group in self.topics:
+            found += group.conditions(_has_topic)
+        found += self.sources.conditions(_has_member_from)
+        if self.min_score is not None:
+            found.append(Story.relevance_score >= self.min_score)
+        return found
+
+
+def _has_topic(topic: str) -> Any:
+    # JSON is text on SQLite and castable on PostgreSQL: one query for both.
+    return cast(Story.topics, String).contains(json.dumps(topic), autoescape=True)
+
+
+def _has_member_from(source: str) -> Any:
+    return (
+        select(Article.id)
+        .where(Article.story_id == Story.id, Article.source == source, Article.state == STORED)
+        .exists()
+    )
 
 
 @dataclass(frozen=True)
@@ -525,43 +596,58 @@ class Repository:
             return list(s.scalars(stmt))
 
     def feed_stories(
-        self, source: str | None, limit: int, topic: str | None = None
+        self,
+        source: str | None,
+        limit: int,
+        topic: str | None = None,
+        query: StoryQuery | None = None,
     ) -> list[FeedStory]:
         """The newest published stories (of a source: those it has a member in; with a topic
-        key such as "region:Sachsen"), each with its lead version and the other places it
-        appeared."""
+        key such as "region:Sachsen"; matching a named feed's ``query``), each with its lead
+        version and the other places it appeared."""
+        query = query or StoryQuery()
+        if topic:
+            query = replace(query, topics=(*query.topics, Terms(all=(topic,))))
+        if source:
+            sources = query.sources
+            query = replace(query, sources=replace(sources, all=(*sources.all, source)))
         with self.session() as s:
-            stmt = select(Story).where(Story.published.is_(True))
-            if topic:
-                # JSON is text on SQLite and castable on PostgreSQL: one query for both.
-                quoted = json.dumps(topic)
-                stmt = stmt.where(cast(Story.topics, String).contains(quoted, autoescape=True))
-            if source:
-                member = select(Article.id).where(
-                    Article.story_id == Story.id, Article.source == source, Article.state == STORED
-                )
-                stmt = stmt.where(member.exists())
-            stories = list(
-                s.scalars(stmt.order_by(Story.order_at.desc(), Story.id.desc()).limit(limit))
-            )
-            if not stories:
-                return []
-            members: dict[int, list[Article]] = {}
-            rows = s.scalars(
-                select(Article)
-                .where(Article.story_id.in_([st.id for st in stories]), Article.state == STORED)
-                .order_by(Article.id)
-            )
-            for article in rows:
-                members.setdefault(int(article.story_id or 0), []).append(article)
-            result = []
-            for story in stories:
-                group = members.get(story.id, [])
-                lead = next((a for a in group if a.id == story.lead_article_id), None)
-                if lead is None:
-                    continue
-                result.append(FeedStory(story, lead, [a for a in group if a.id != lead.id]))
-            return result
+            stmt = select(Story).where(Story.published.is_(True), *query.conditions())
+            stmt = stmt.order_by(Story.order_at.desc(), Story.id.desc())
+            result: list[FeedStory] = []
+            # Keywords are matched in Python (case-insensitive beyond ASCII, which SQLite's
+            # LIKE is not): read the newest stories in batches until ``limit`` matched.
+            batch = limit if not query.keywords else max(limit, KEYWORD_BATCH)
+            offset = 0
+            while len(result) < limit:
+                stories = list(s.scalars(stmt.offset(offset).limit(batch)))
+                for found in self._with_members(s, stories):
+                    if query.keywords.matches_text(f"{found.lead.title}\n{found.lead.text}"):
+                        result.append(found)
+                if len(stories) < batch:
+                    break
+                offset += batch
+            return result[:limit]
+
+    def _with_members(self, s: Session, stories: list[Story]) -> list[FeedStory]:
+        if not stories:
+            return []
+        members: dict[int, list[Article]] = {}
+        rows = s.scalars(
+            select(Article)
+            .where(Article.story_id.in_([st.id for st in stories]), Article.state == STORED)
+            .order_by(Article.id)
+        )
+        for article in rows:
+            members.setdefault(int(article.story_id or 0), []).append(article)
+        result = []
+        for story in stories:
+            group = members.get(story.id, [])
+            lead = next((a for a in group if a.id == story.lead_article_id), None)
+            if lead is None:
+                continue
+            result.append(FeedStory(story, lead, [a for a in group if a.id != lead.id]))
+        return result
 
     def feed_articles(self, source: str | None, limit: int) -> list[Article]:
         """The lead articles of the newest published stories."""

@@ -14,6 +14,7 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from scraper.config import CONFIG_ENV, Config, load_config
@@ -31,10 +32,21 @@ err = Console(stderr=True)
 
 def _config() -> Config:
     try:
-        return load_config()
+        config = load_config()
     except Exception as error:  # pydantic's ValidationError or a missing config file
         err.print(f"[red]configuration error:[/] {error}")
         raise typer.Exit(2) from error
+    if config.feeds:
+        # Named feeds referring to unknown topics or sources are refused at start.
+        from monitor.feeds import FeedDefinitionError, named_feeds
+        from monitor.sources import list_sources
+
+        try:
+            named_feeds(config, list_sources(config))
+        except FeedDefinitionError as error:
+            err.print(f"[red]configuration error:[/] {escape(str(error))}", soft_wrap=True)
+            raise typer.Exit(2) from error
+    return config
 
 
 def _repository(config: Config) -> Any:

@@ -20,7 +20,7 @@ import json
 import os
 import re
 import tempfile
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -29,9 +29,10 @@ import nh3
 from feedgen.feed import FeedEntry, FeedGenerator
 
 from db.models import Article
-from db.repository import FeedStory, Repository
+from db.repository import FeedStory, Repository, StoryQuery, Terms
 from monitor.sources import SourceInfo
-from scraper.config import Config
+from scraper.classify import TOPICS
+from scraper.config import Config, Match
 
 ALL_FEED = "all"
 DESCRIPTION_CHARS = 300
@@ -60,11 +61,17 @@ _CONTENT_TAGS = {
 
 @dataclass(frozen=True)
 class FeedSpec:
-    """One feed: its file stem, title and the source it is limited to (None = all)."""
+    """One feed: its file stem, title, the source it is limited to (None = all) and, for a
+    named filtered feed, its query."""
 
     name: str
     title: str
     source: str | None
+    query: StoryQuery | None = None
+
+
+class FeedDefinitionError(ValueError):
+    """A ``[feeds.<name>]`` definition names something that does not exist."""
 
 
 def build_feeds(
@@ -79,9 +86,9 @@ def build_feeds(
     target.mkdir(parents=True, exist_ok=True)
     labels = {s.name: s.label for s in sources}
     changed: list[Path] = []
-    specs = feed_specs(sources)
+    specs = feed_specs(sources, config)
     for spec in specs:
-        stories = repository.feed_stories(spec.source, config.feed_max_entries)
+        stories = repository.feed_stories(spec.source, config.feed_max_entries, query=spec.query)
         rss, atom = render_feed(config, spec, stories, labels)
         documents = {
             "xml": rss,
@@ -97,10 +104,80 @@ def build_feeds(
     return changed
 
 
-def feed_specs(sources: Iterable[SourceInfo]) -> list[FeedSpec]:
+def feed_specs(sources: Iterable[SourceInfo], config: Config | None = None) -> list[FeedSpec]:
+    """``all``, one feed per source, then the named filtered feeds of ``config``."""
+    sources = list(sources)
     specs = [FeedSpec(ALL_FEED, "clusterwatch: all cluster announcements", None)]
     specs += [FeedSpec(s.name, f"clusterwatch: {s.label}", s.name) for s in sources]
+    if config is not None:
+        specs += named_feeds(config, sources)
     return specs
+
+
+def named_feeds(config: Config, sources: Iterable[SourceInfo]) -> list[FeedSpec]:
+    """The ``[feeds.<name>]`` definitions as feeds; :class:`FeedDefinitionError` naming the
+    feed and every unknown topic, programme, region or source."""
+    known_sources = {s.name for s in sources}
+    specs = []
+    problems = []
+    for name, definition in config.feeds.items():
+        unknown: list[str] = []
+        if name == ALL_FEED or name in known_sources:
+            unknown.append(f"the name {name!r} is taken by a built-in feed")
+        topic_groups = []
+        for kind, match in (
+            ("topic", definition.topics),
+            ("programme", definition.programmes),
+            ("region", definition.regions),
+        ):
+            if not match.terms():
+                continue
+            keys = {term: topic_key(kind, term) for term in match.terms()}
+            unknown += [f"unknown {kind} {term!r}" for term, key in keys.items() if key is None]
+            resolved = {term: key or term for term, key in keys.items()}
+            topic_groups.append(_terms(match, resolved.__getitem__))
+        unknown += [
+            f"unknown source {term!r}"
+            for term in definition.sources.terms()
+            if term not in known_sources
+        ]
+        unknown += ["empty keyword" for term in definition.keywords.terms() if not term.strip()]
+        if unknown:
+            problems.append(f"[feeds.{name}]: {'; '.join(unknown)}")
+            continue
+        query = StoryQuery(
+            topics=tuple(topic_groups),
+            sources=_terms(definition.sources, str),
+            keywords=_terms(definition.keywords, str),
+            min_score=definition.min_score,
+        )
+        specs.append(FeedSpec(name, definition.title, None, query))
+    if problems:
+        hint = f"known sources: {', '.join(sorted(known_sources))}; topics: see README"
+        raise FeedDefinitionError(" | ".join(problems) + f" ({hint})")
+    return specs
+
+
+def topic_key(kind: str, term: str) -> str | None:
+    """The stored topic key a feed definition means: for ``topic`` a key ("field:Energie",
+    any "tag:…") or a bare topic name ("Energie"); for ``programme``/``region`` a bare
+    name. None when no such topic exists."""
+    keys = {t.key for t in TOPICS}
+    if kind == "topic":
+        if term in keys or (term.startswith("tag:") and len(term) > 4):
+            return term
+        named = [t.key for t in TOPICS if t.name == term]
+        return named[0] if len(named) == 1 else None
+    key = f"{kind}:{term}"
+    return key if key in keys else None
+
+
+def _terms(match: Match, key: Callable[[str], str]) -> Terms:
+    return Terms(
+        all=tuple(key(t) for t in match.all),
+        any=tuple(key(t) for t in match.any),
+        none=tuple(key(t) for t in match.none),
+    )
 
 
 def render_feed(

@@ -7,11 +7,12 @@ Scrapy's settings module, the CLI and the service all read :func:`load_config`, 
 from __future__ import annotations
 
 import os
+import re
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from pydantic import AliasChoices, BaseModel, Field, field_validator
+from pydantic import AliasChoices, BaseModel, Field, field_validator, model_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -21,6 +22,7 @@ from pydantic_settings import (
 
 CONFIG_ENV = "CLUSTERWATCH_CONFIG"
 DEFAULT_CONFIG_FILE = "clusterwatch.toml"
+FEED_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]*$")
 
 
 class SourceOverride(BaseModel):
@@ -37,6 +39,42 @@ class SourceOverride(BaseModel):
     # whole numbers stay ints.
     interval_minutes: int | float | None = Field(default=None, gt=0)
     relevance: str | None = Field(default=None, pattern="^(all|keywords)$")
+
+
+class Match(BaseModel):
+    """One part of a feed query: every ``all`` term, at least one ``any`` term (when any
+    are given) and no ``not`` term. A plain list in the TOML means ``any``."""
+
+    model_config = {"extra": "forbid", "populate_by_name": True}
+
+    all: list[str] = []
+    any: list[str] = []
+    none: list[str] = Field(default=[], alias="not")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _list_means_any(cls, value: Any) -> Any:
+        return {"any": value} if isinstance(value, list) else value
+
+    def terms(self) -> list[str]:
+        return [*self.all, *self.any, *self.none]
+
+
+class FeedDefinition(BaseModel):
+    """``[feeds.<name>]``: a named filtered feed over the published stories. The parts are
+    combined with AND; topics are keys ("field:Energie") or bare names ("Energie"),
+    programmes and regions bare names ("go-cluster", "Sachsen"), sources source names,
+    keywords words matched in the lead's title and text ignoring case."""
+
+    model_config = {"extra": "forbid"}
+
+    title: str = Field(min_length=1)
+    topics: Match = Match()
+    programmes: Match = Match()
+    regions: Match = Match()
+    sources: Match = Match()
+    keywords: Match = Match()
+    min_score: float | None = None
 
 
 class HealthThresholds(BaseModel):
@@ -89,7 +127,21 @@ class Config(BaseSettings):
     jitter_seconds: int = Field(default=60, ge=0)
     alert_urls: list[str] = []
     sources: dict[str, SourceOverride] = {}
+    feeds: dict[str, FeedDefinition] = {}
     health: HealthConfig = HealthConfig()
+
+    @field_validator("feeds")
+    @classmethod
+    def _feed_names_are_file_names(
+        cls, value: dict[str, FeedDefinition]
+    ) -> dict[str, FeedDefinition]:
+        for name in value:
+            if not FEED_NAME.match(name):
+                raise ValueError(
+                    f"feed name {name!r}: use letters, digits, '-' and '_' (it becomes "
+                    f"/feeds/{name}.xml)"
+                )
+        return value
 
     @field_validator("mirror")
     @classmethod

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import gzip
 import json
-from dataclasses import dataclass
 from pathlib import Path
 
 import feedparser
@@ -19,32 +18,14 @@ from lxml import etree
 from db.migrate import upgrade
 from db.repository import Repository
 from monitor.feeds import EMPTY_FEED_DATE, build_feeds
-from monitor.replay import ReplayServer
 from monitor.server import BackgroundServer
 from monitor.sources import list_sources
 from scraper.config import Config
-from tests.conftest import SITES_STORIES, copy_sites, run_crawl
+from tests.monitor.conftest import STORY_SOURCES as SOURCES
+from tests.monitor.conftest import Crawled
 from tests.monitor.feed_check import check_feed
 
-SOURCES = ["bmwe", "clib", "clusterplattform", "openpr"]
 SUFFIXES = ("xml", "atom", "json")
-
-
-@dataclass
-class Crawled:
-    config: Config
-    repository: Repository
-
-
-@pytest.fixture(scope="module")
-def crawled(tmp_path_factory: pytest.TempPathFactory) -> Crawled:
-    tmp = tmp_path_factory.mktemp("validity")
-    data_dir = tmp / "data"
-    with ReplayServer(copy_sites(tmp / "sites", SITES_STORIES)) as server:
-        for source in SOURCES:
-            run_crawl(source, data_dir, server.url)
-    config = Config(data_dir=data_dir, database_url=f"sqlite:///{data_dir / 'clusterwatch.db'}")
-    return Crawled(config, Repository(config.db_url))
 
 
 def _serve_and_check(config: Config, repository: Repository) -> dict[str, list[str]]:

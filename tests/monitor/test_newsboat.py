@@ -171,3 +171,25 @@ def test_newsboat_imports_the_opml_and_reads_every_feed(
             f"{server.url}/feeds/alpha.xml": "clusterwatch: Alpha Cluster",
             f"{server.url}/feeds/beta.xml": "clusterwatch: Beta Netzwerk",
         }
+
+
+def test_newsboat_reads_a_named_filtered_feed(
+    tmp_path: Path,
+    feed_config: Config,
+    repository: Repository,
+    add_article: Callable[..., ArticleRecord],
+) -> None:
+    newsboat = require_newsboat()
+    add_article(title=TITLES[0], source="alpha", topics=["field:Energie"])
+    add_article(title=TITLES[2], source="beta", topics=["region:Sachsen", "field:Energie"])
+    add_article(title="Kein Energiethema", source="alpha", topics=["field:Chemie"])
+    config = feed_config.model_copy(
+        update={
+            "feeds": Config(feeds={"energie": {"title": "Energie", "topics": ["Energie"]}}).feeds
+        }
+    )
+    build_feeds(config, repository, FEED_SOURCES)
+    with BackgroundServer(config, host="127.0.0.1", port=0) as server:
+        reader = Reader(newsboat, tmp_path / "newsboat", [f"{server.url}/feeds/energie.xml"])
+        reader.reload()
+        assert reader.titles() == {TITLES[0], TITLES[2]}
