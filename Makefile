@@ -5,19 +5,25 @@ BIN := $(VENV)/bin
 
 .PHONY: run demo test lint typecheck unit bench regen-expected clean
 
-$(BIN)/.installed: pyproject.toml
-	$(PYTHON) -m venv $(VENV)
+# Two stamps: `make run` needs only the runtime dependencies; `make test` adds the test and
+# development tools (pytest, playwright, ruff, mypy, hadolint) to the same virtualenv.
+$(BIN)/.runtime: pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e .
+	touch $@
+
+$(BIN)/.installed: pyproject.toml $(BIN)/.runtime
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $@
 
 ## run: the service on embedded SQLite (feeds at http://127.0.0.1:8080/feeds/all.xml)
-run: $(BIN)/.installed
+run: $(BIN)/.runtime
 	$(BIN)/clusterwatch db upgrade
 	$(BIN)/clusterwatch run
 
 ## demo: the service against the bundled replayed sites, fully offline
-demo: $(BIN)/.installed
+demo: $(BIN)/.runtime
 	$(BIN)/clusterwatch demo
 
 ## test: lint, type check and the whole test suite (offline)

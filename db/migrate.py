@@ -16,13 +16,27 @@ from sqlalchemy import inspect
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 
-from db.engine import create_db_engine
+from db.engine import create_db_engine, mask_url, prepare_sqlite_dir, sqlite_path
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 
 
 class SchemaOutOfDate(RuntimeError):
     pass
+
+
+class NoDatabase(RuntimeError):
+    """Read-only commands never create a database: there is none (or no schema) at the URL."""
+
+    def __init__(self, url: str):
+        super().__init__(
+            f"no clusterwatch database at {_where(url)}; run `clusterwatch db upgrade`"
+        )
+
+
+def _where(url: str) -> str:
+    path = sqlite_path(url)
+    return str(path.resolve()) if path is not None else mask_url(url)
 
 
 def alembic_config(url: str) -> AlembicConfig:
@@ -33,6 +47,7 @@ def alembic_config(url: str) -> AlembicConfig:
 
 
 def upgrade(url: str, revision: str = "head") -> None:
+    prepare_sqlite_dir(url)
     cfg = alembic_config(url)
     engine = create_db_engine(url)
     sqlite = engine.dialect.name == "sqlite"
@@ -62,6 +77,25 @@ def head_revision() -> str | None:
     return ScriptDirectory.from_config(alembic_config("")).get_current_head()
 
 
+def check_schema(url: str) -> None:
+    """For read-only commands: the database must exist with the current schema.
+
+    Raises :class:`NoDatabase` (no file, or no clusterwatch tables) or
+    :class:`SchemaOutOfDate`; never creates anything, not even an empty SQLite file.
+    """
+    path = sqlite_path(url)
+    if path is not None and not path.is_file():
+        raise NoDatabase(url)
+    current = current_revision(url)
+    if current is None:
+        raise NoDatabase(url)
+    if current != head_revision():
+        raise SchemaOutOfDate(
+            f"database schema is at {current}, code expects {head_revision()}: "
+            "run `clusterwatch db upgrade`"
+        )
+
+
 def ensure_schema(url: str) -> None:
     """Create the schema on an empty database; refuse to run on an outdated one.
 
@@ -70,6 +104,7 @@ def ensure_schema(url: str) -> None:
     start at the same moment on a fresh database must not both create it: SQLite makes the
     tables visible before Alembic records the version, so creation is serialised.
     """
+    prepare_sqlite_dir(url)
     with _schema_lock(url):
         _ensure_schema(url)
 
@@ -83,7 +118,7 @@ def _ensure_schema(url: str) -> None:
             if _wait_for_head(url):
                 return  # another process (without our lock: not SQLite) just created it
             raise SchemaOutOfDate(
-                f"database {engine.url!r} has tables but no migration version; "
+                f"database {mask_url(url)} has tables but no migration version; "
                 "it was not created by clusterwatch"
             )
         try:

@@ -741,10 +741,16 @@ class Repository:
                 )
             return list(s.scalars(stmt))
 
-    def last_run(self, spider: str, finished_only: bool = False) -> CrawlRun | None:
+    def last_run(
+        self, spider: str, finished_only: bool = False, excluding: Sequence[str] = ()
+    ) -> CrawlRun | None:
+        """The newest run; only finished ones, and not those ended for one of ``excluding``."""
+        conditions = []
         if finished_only:
-            return self._latest_run(spider, CrawlRun.finished_at.is_not(None))
-        return self._latest_run(spider)
+            conditions.append(CrawlRun.finished_at.is_not(None))
+        if excluding:
+            conditions.append(CrawlRun.finish_reason.not_in(list(excluding)))
+        return self._latest_run(spider, *conditions)
 
     def last_successful_run(self, spider: str) -> CrawlRun | None:
         return self._latest_run(spider, CrawlRun.finish_reason == "finished")

@@ -35,25 +35,29 @@ class Alert:
 
 
 def alert_for(health: SourceHealth, previous: str | None) -> Alert | None:
-    """The alert a verdict change calls for, if any.
+    """The alert a verdict change calls for, if any (each reason cites its rule id).
+
+    Degraded is not alerted (it shows on the status page and in ``status``), but leaving
+    unhealthy for it is a recovery.
 
     A source seen for the first time alerts only when it is unhealthy: a fresh install must
     not greet the operator with a "recovered" message per healthy source.
     """
     if health.verdict == "unhealthy" and previous != "unhealthy":
-        reasons = "\n".join(f"- {reason}" for reason in health.reasons)
+        reasons = "\n".join(f"- {f.message} [{f.rule}]" for f in health.findings)
         return Alert(
             source=health.source,
             kind="unhealthy",
             title=f"clusterwatch: {health.label} ({health.source}) is unhealthy",
             body=f"{health.label} ({health.source}) turned unhealthy:\n{reasons}",
         )
-    if health.verdict == "healthy" and previous == "unhealthy":
+    if health.verdict in ("healthy", "degraded") and previous == "unhealthy":
+        still = "".join(f"\n- {f.message} [{f.rule}]" for f in health.findings)
         return Alert(
             source=health.source,
             kind="recovered",
             title=f"clusterwatch: {health.label} ({health.source}) recovered",
-            body=f"{health.label} ({health.source}) is healthy again.",
+            body=f"{health.label} ({health.source}) is {health.verdict} again." + still,
         )
     return None
 

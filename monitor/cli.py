@@ -1,4 +1,10 @@
-"""The ``clusterwatch`` command line (Typer + Rich)."""
+"""The ``clusterwatch`` command line (Typer + Rich).
+
+Every bad input and every broken environment ends in one line on stderr and an exit code
+(2 usage/configuration, 3 environment; see :mod:`monitor.errors`), never a traceback.
+Read-only commands (``status``, ``runs``, ``log``, ``export``, ``serve``) never create a
+database.
+"""
 
 from __future__ import annotations
 
@@ -7,17 +13,21 @@ import json
 import os
 import shutil
 import sys
+import tempfile
 from contextlib import nullcontext
+from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from rich import box
 from rich.console import Console
-from rich.markup import escape
 from rich.table import Table
 
-from scraper.config import CONFIG_ENV, Config, load_config
+from monitor import clusterwatch_version
+from monitor.errors import EXIT_ENVIRONMENT, EXIT_USAGE, Problem, describe
+from scraper.config import CONFIG_ENV, Config, did_you_mean, load_config
 
 app = typer.Typer(
     help="Watch innovation-cluster sites and publish new announcements as RSS/Atom feeds.",
@@ -30,35 +40,52 @@ console = Console()
 err = Console(stderr=True)
 
 
+def _show_version(value: bool) -> None:
+    if value:
+        console.print(f"clusterwatch {clusterwatch_version()}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _main(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_show_version, is_eager=True, help="Show the version and exit."
+        ),
+    ] = False,
+) -> None:
+    """Watch innovation-cluster sites and publish new announcements as RSS/Atom feeds."""
+
+
 def _config() -> Config:
-    try:
-        config = load_config()
-    except Exception as error:  # pydantic's ValidationError or a missing config file
-        err.print(f"[red]configuration error:[/] {error}")
-        raise typer.Exit(2) from error
-    if config.feeds:
-        # Named feeds referring to unknown topics or sources are refused at start.
-        from monitor.feeds import FeedDefinitionError, named_feeds
-        from monitor.sources import list_sources
-
-        try:
-            named_feeds(config, list_sources(config))
-        except FeedDefinitionError as error:
-            err.print(f"[red]configuration error:[/] {escape(str(error))}", soft_wrap=True)
-            raise typer.Exit(2) from error
-    return config
+    return load_config()  # a ConfigError becomes one line and exit 2 in main()
 
 
-def _repository(config: Config) -> Any:
-    from db.migrate import SchemaOutOfDate, ensure_schema
+def _repository(config: Config, *, create: bool = False) -> Any:
+    """The repository; read-only callers (the default) refuse to create a database."""
+    from db.migrate import check_schema, ensure_schema
     from db.repository import Repository
 
-    try:
+    if create:
+        _writable_data_dir(config)
         ensure_schema(config.db_url)
-    except SchemaOutOfDate as error:
-        err.print(f"[red]{error}[/]")
-        raise typer.Exit(2) from error
+    else:
+        check_schema(config.db_url)
     return Repository(config.db_url)
+
+
+def _writable_data_dir(config: Config) -> None:
+    """Fail early, in words, when the data dir cannot hold the database, feeds and logs."""
+    path = config.data_dir.resolve()
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=path):
+            pass
+    except OSError as error:
+        raise Problem(
+            f"data directory {path} is not writable: {error.strerror or error}", EXIT_ENVIRONMENT
+        ) from None
 
 
 def _source_names(config: Config, names: list[str] | None) -> list[str]:
@@ -67,11 +94,17 @@ def _source_names(config: Config, names: list[str] | None) -> list[str]:
     known = {s.name: s for s in list_sources(config)}
     if not names:
         return [n for n, s in known.items() if s.enabled]
-    unknown = [n for n in names if n not in known]
-    if unknown:
-        err.print(f"[red]unknown source(s): {', '.join(unknown)}[/] (known: {', '.join(known)})")
-        raise typer.Exit(2)
+    for name in names:
+        if name not in known:
+            raise Problem(
+                f"unknown source {name!r}{did_you_mean(name, known)}; known: {', '.join(known)}",
+                EXIT_USAGE,
+            )
     return names
+
+
+def _width() -> int:
+    return console.width
 
 
 @app.command()
@@ -80,11 +113,7 @@ def run() -> None:
     from monitor.service import run_service
 
     config = _config()
-    console.print(
-        f"clusterwatch: data in [bold]{config.data_dir.resolve()}[/], feeds at "
-        f"http://{config.http_host}:{config.http_port}/feeds/all.xml, status page at "
-        f"http://{config.http_host}:{config.http_port}/"
-    )
+    _writable_data_dir(config)
     run_service(config)
 
 
@@ -94,14 +123,17 @@ def crawl(
         list[str] | None, typer.Argument(help="Sources to crawl (default: all enabled).")
     ] = None,
 ) -> None:
-    """Crawl sources once now, with a progress bar per source and a summary table."""
+    """Crawl sources once now, with a progress bar per source and a summary table.
+
+    Exit 1 when a crawl failed or a crawled source is unhealthy afterwards.
+    """
     from monitor.crawls import run_crawls, summary_table
     from monitor.feeds import build_feeds
     from monitor.sources import list_sources
 
     config = _config()
     names = _source_names(config, sources)
-    repository = _repository(config)
+    repository = _repository(config, create=True)
     outcomes = run_crawls(config, names, console)
     console.print(summary_table(outcomes))
     if any(o.run and o.run.items_new for o in outcomes):
@@ -114,6 +146,17 @@ def crawl(
     ]
     if failed:
         err.print(f"[red]crawl failed for: {', '.join(failed)}[/] — see `clusterwatch log RUN_ID`")
+        raise typer.Exit(1)
+    # A crawl that "finished" can still have reached nothing (every entry point down, every
+    # article failing extraction): the health rules judge what it did.
+    from monitor.health import evaluate
+
+    judged = [h for h in evaluate(config, repository) if h.source in names]
+    for health in judged:
+        if health.unhealthy or health.degraded:
+            causes = "; ".join(f"{f.message} [{f.rule}]" for f in health.findings)
+            err.print(f"{health.source}: {health.verdict}: {causes}", markup=False)
+    if any(h.unhealthy for h in judged):
         raise typer.Exit(1)
 
 
@@ -132,7 +175,12 @@ def feed(
 
     config = _config()
     target = output or config.feeds_dir
-    changed = build_feeds(config, _repository(config), list_sources(config), output_dir=output)
+    repository = _repository(config, create=True)
+    try:
+        target.mkdir(parents=True, exist_ok=True)
+        changed = build_feeds(config, repository, list_sources(config), output_dir=output)
+    except OSError as error:
+        raise Problem(f"cannot write feeds to {target}: {error.strerror or error}") from None
     console.print(f"{len(changed)} feed file(s) changed in {target}")
     for path in changed:
         console.print(f"  {path}")
@@ -150,18 +198,71 @@ def serve(
 
     config = _config()
     _repository(config)
-    serve_http(config, host, port)
+    serve_http(config, host, port)  # binds first: a port in use is one line, exit 3
+
+
+class StatusFormat(StrEnum):
+    table = "table"
+    json = "json"
+    line = "line"
 
 
 @app.command()
-def status() -> None:
-    """Per-source health table; exit code 1 when any source is unhealthy (for cron/Nagios)."""
-    from monitor.health import evaluate, health_table
+def status(
+    format: Annotated[
+        StatusFormat,
+        typer.Option(
+            "--format", help="table (people), json, or line (one Nagios-style line per source)."
+        ),
+    ] = StatusFormat.table,
+) -> None:
+    """Per-source health. Exit 0 OK, 1 degraded, 2 unhealthy, 3 unknown (cron, Nagios)."""
+    from monitor.health import evaluate
+    from monitor.health.report import (
+        EXIT_UNKNOWN,
+        exit_code,
+        health_table,
+        status_json,
+        status_lines,
+        unknown_line,
+    )
 
-    config = _config()
-    healths = evaluate(config, _repository(config))
-    console.print(health_table(healths))
-    raise typer.Exit(1 if any(h.unhealthy for h in healths) else 0)
+    now = datetime.now(UTC)
+    try:
+        config = _config()
+        healths = evaluate(config, _repository(config), now)
+    except Exception as error:
+        # Unknown, in the format asked for: a monitoring check must read it as such.
+        problem = describe(error, _database_url_hint())
+        if problem is None:
+            raise
+        if format is StatusFormat.line:
+            sys.stdout.write(unknown_line(problem.message) + "\n")
+        elif format is StatusFormat.json:
+            sys.stdout.write(json.dumps({"status": "UNKNOWN", "error": problem.message}) + "\n")
+        else:
+            _print_problem(problem)
+        raise typer.Exit(EXIT_UNKNOWN) from None
+    if format is StatusFormat.json:
+        sys.stdout.write(json.dumps(status_json(healths, now), indent=2) + "\n")
+    elif format is StatusFormat.line:
+        sys.stdout.write("".join(line + "\n" for line in status_lines(healths)))
+    else:
+        console.print(health_table(healths, _width()))
+    raise typer.Exit(exit_code(healths))
+
+
+class ListFormat(StrEnum):
+    table = "table"
+    json = "json"
+
+
+WIDE = 120  # below this terminal width, tables drop their less important columns
+RUN_COLUMNS_WIDE = (
+    *("id", "source", "trigger", "started (UTC)", "duration", "result", "requests"),
+    *("new", "dup", "irrel.", "skipped", "failed", "errors", "warnings"),
+)
+RUN_COLUMNS_NARROW = ("id", "source", "started (UTC)", "result", "new", "err")
 
 
 @app.command()
@@ -171,48 +272,57 @@ def runs(
         bool, typer.Option("--failed", help="Only runs that failed or had errors.")
     ] = False,
     limit: Annotated[int, typer.Option(min=1, help="How many runs.")] = 20,
+    format: Annotated[ListFormat, typer.Option("--format", help="table or json.")] = (
+        ListFormat.table
+    ),
 ) -> None:
     """The crawl log: recent runs, newest first."""
+    from monitor.health.report import run_json
+
     config = _config()
     if source:
         _source_names(config, [source])
-    table = Table(title="Crawl runs")
-    for column in (
-        "id",
-        "source",
-        "trigger",
-        "started (UTC)",
-        "duration",
-        "result",
-        "requests",
-        "new",
-        "dup",
-        "irrel.",
-        "skipped",
-        "errors",
-        "warnings",
-    ):
-        table.add_column(column)
-    for r in _repository(config).runs(spider=source, failed=failed, limit=limit):
+    found = _repository(config).runs(spider=source, failed=failed, limit=limit)
+    if format is ListFormat.json:
+        sys.stdout.write(json.dumps([run_json(r) for r in found], indent=2) + "\n")
+        return
+    wide = _width() >= WIDE
+    table = Table(title="Crawl runs", box=box.ROUNDED if wide else box.SIMPLE_HEAD)
+    columns = RUN_COLUMNS_WIDE if wide else RUN_COLUMNS_NARROW
+    for column in columns:
+        table.add_column(column, no_wrap=True)
+    for r in found:
         duration = (
             f"{(r.finished_at - r.started_at).total_seconds():.0f}s" if r.finished_at else "running"
         )
         ok = r.finish_reason == "finished" and not r.errors
-        table.add_row(
-            str(r.id),
-            r.spider,
-            r.trigger,
-            r.started_at.strftime("%Y-%m-%d %H:%M:%S"),
-            duration,
-            ("[green]" if ok else "[red]") + (r.finish_reason or "—"),
-            str(r.requests),
-            str(r.items_new),
-            str(r.items_duplicate),
-            str(r.items_irrelevant),
-            str(r.items_skipped),
-            str(r.errors),
-            str(r.warnings),
-        )
+        result = ("[green]" if ok else "[red]") + (r.finish_reason or "running")
+        if wide:
+            table.add_row(
+                str(r.id),
+                r.spider,
+                r.trigger,
+                r.started_at.strftime("%Y-%m-%d %H:%M:%S"),
+                duration,
+                result,
+                str(r.requests),
+                str(r.items_new),
+                str(r.items_duplicate),
+                str(r.items_irrelevant),
+                str(r.items_skipped),
+                str(r.items_failed),
+                str(r.errors),
+                str(r.warnings),
+            )
+        else:
+            table.add_row(
+                str(r.id),
+                r.spider,
+                r.started_at.strftime("%m-%d %H:%M"),
+                result,
+                str(r.items_new),
+                str(r.errors),
+            )
     console.print(table)
 
 
@@ -228,14 +338,12 @@ def log(
     config = _config()
     found = _repository(config).run(run_id)
     if found is None:
-        err.print(f"[red]no crawl run {run_id}[/]")
-        raise typer.Exit(1)
+        raise Problem(f"no crawl run {run_id} (see `clusterwatch runs`)", EXIT_USAGE)
     if stats:
         console.print_json(json.dumps(found.stats))
         return
     if not found.log_path or not Path(found.log_path).is_file():
-        err.print(f"[red]log file of run {run_id} is gone: {found.log_path}[/]")
-        raise typer.Exit(1)
+        raise Problem(f"log file of run {run_id} is gone: {found.log_path}", EXIT_ENVIRONMENT)
     lines = Path(found.log_path).read_text("utf-8", errors="replace").splitlines()
     sys.stdout.write("\n".join(lines[-tail:] if tail else lines) + "\n")
 
@@ -426,7 +534,11 @@ def export(
     if not include_all:
         articles = [a for a in articles if a.relevance == "relevant" and a.duplicate_of is None]
     rows = [_export_row(a) for a in articles]
-    with _open_output(output) as out:
+    try:
+        handle = _open_output(output)
+    except OSError as error:
+        raise Problem(f"cannot write {output}: {error.strerror or error}") from None
+    with handle as out:
         if format is ExportFormat.json:
             json.dump(rows, out, ensure_ascii=False, indent=2)
             out.write("\n")
@@ -454,11 +566,15 @@ def db_upgrade(
     revision: Annotated[str, typer.Argument(help="Target revision.")] = "head",
 ) -> None:
     """Create or migrate the database schema (Alembic)."""
+    from db.engine import mask_url
     from db.migrate import current_revision, upgrade
 
-    url = _config().db_url
+    config = _config()
+    url = config.db_url
+    if config.database_url is None:
+        _writable_data_dir(config)
     upgrade(url, revision)
-    console.print(f"database at revision [bold]{current_revision(url)}[/] ({url})")
+    console.print(f"database at revision [bold]{current_revision(url)}[/] ({mask_url(url)})")
 
 
 @app.command()
@@ -546,8 +662,27 @@ def demo(
         server.stop()
 
 
+def _database_url_hint() -> str | None:
+    """The database URL to mask in messages (also when the configuration itself is bad)."""
+    try:
+        return load_config().db_url
+    except Exception:
+        return os.environ.get("CLUSTERWATCH_DATABASE_URL") or os.environ.get("DATABASE_URL")
+
+
+def _print_problem(problem: Problem) -> None:
+    err.print(f"clusterwatch: {problem.message}", markup=False, highlight=False, soft_wrap=True)
+
+
 def main() -> None:
-    app()
+    try:
+        app()
+    except Exception as error:
+        problem = describe(error, _database_url_hint())
+        if problem is None:
+            raise  # a bug: the traceback is what a developer needs
+        _print_problem(problem)
+        sys.exit(problem.code)
 
 
 if __name__ == "__main__":

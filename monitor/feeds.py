@@ -31,7 +31,7 @@ from feedgen.feed import FeedEntry, FeedGenerator
 from db.models import Article
 from db.repository import FeedStory, Repository, StoryQuery, Terms
 from monitor.sources import SourceInfo
-from scraper.classify import TOPICS
+from scraper.classify import topic_key
 from scraper.config import Config, Match
 
 ALL_FEED = "all"
@@ -158,20 +158,6 @@ def named_feeds(config: Config, sources: Iterable[SourceInfo]) -> list[FeedSpec]
     return specs
 
 
-def topic_key(kind: str, term: str) -> str | None:
-    """The stored topic key a feed definition means: for ``topic`` a key ("field:Energie",
-    any "tag:…") or a bare topic name ("Energie"); for ``programme``/``region`` a bare
-    name. None when no such topic exists."""
-    keys = {t.key for t in TOPICS}
-    if kind == "topic":
-        if term in keys or (term.startswith("tag:") and len(term) > 4):
-            return term
-        named = [t.key for t in TOPICS if t.name == term]
-        return named[0] if len(named) == 1 else None
-    key = f"{kind}:{term}"
-    return key if key in keys else None
-
-
 def _terms(match: Match, key: Callable[[str], str]) -> Terms:
     return Terms(
         all=tuple(key(t) for t in match.all),
@@ -188,7 +174,7 @@ def render_feed(
 ) -> tuple[bytes, bytes]:
     """The RSS 2.0 and Atom documents of one feed (entries newest first, as given)."""
     entries = _as_stories(stories)
-    base = config.feed_base_url.rstrip("/")
+    base = config.base_url  # feed_base_url, else the configured host and port
     rss_gen = _feed_generator(spec, base, "xml", entries)
     atom_gen = _feed_generator(spec, base, "atom", entries)
     for story in entries:
@@ -279,7 +265,7 @@ def render_json_feed(
     """The JSON Feed 1.1 document of one feed: the same entries, ids, dates, tags and
     content as the RSS and Atom documents."""
     entries = _as_stories(stories)
-    base = config.feed_base_url.rstrip("/")
+    base = config.base_url
     items = []
     for story in entries:
         lead = story.lead
@@ -321,7 +307,7 @@ def rfc3339(moment: datetime) -> str:
 def render_opml(config: Config, specs: Sequence[FeedSpec]) -> bytes:
     """OPML 2.0 listing every feed once (its RSS document) with its title, for importing
     everything into a reader at once."""
-    base = config.feed_base_url.rstrip("/")
+    base = config.base_url
     outlines = "".join(
         '    <outline type="rss" version="RSS2" text="{t}" title="{t}" xmlUrl="{x}" '
         'htmlUrl="{h}"/>\n'.format(

@@ -20,7 +20,6 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
-import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -238,5 +237,7 @@ class ReplayServer(ThreadedServer):
 
 
 def serve_forever(root: Path, host: str, port: int, log_file: Path | None = None) -> None:
+    from monitor.threaded import serve_foreground
+
     replay = ReplayApp(root, log_file)
-    uvicorn.run(replay.app, host=host, port=port, log_level="info")
+    serve_foreground(replay.app, host, port, log_level="info")

@@ -18,6 +18,7 @@ import contextlib
 import logging
 import os
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -35,6 +36,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 from db.models import CrawlRun
 from db.repository import Repository
 from scraper.config import CONFIG_ENV, Config, config_path
+from scraper.extensions import HOST_STAT
 
 logger = logging.getLogger(__name__)
 
@@ -45,6 +47,7 @@ TRIGGER_STARTUP = "startup"
 REASON_KILLED = "killed"  # hung past the timeout, or needed SIGKILL
 REASON_SHUTDOWN = "shutdown"  # what Scrapy itself records after a graceful SIGTERM
 REASON_CRASHED = "crashed"  # the process died without closing its run
+REASON_INTERRUPTED = "interrupted"  # left open by a process that is gone (found at start)
 
 FEEDS_JOB_ID = "feeds"
 
@@ -209,9 +212,11 @@ class CrawlScheduler:
         )
 
     def _first_run_time(self, source: str, interval: timedelta, now: datetime) -> datetime:
-        """Now for a source that never ran or is overdue (catch-up); else when it is due."""
+        """Now (catch-up) for a source that never ran, is overdue, or whose last run did not
+        finish successfully (stopped by a shutdown, interrupted, killed, crashed); else when
+        it is due."""
         last = self.repository.last_run(source)
-        if last is None or last.started_at + interval <= now:
+        if last is None or last.finish_reason != "finished" or last.started_at + interval <= now:
             self._catch_up.add(source)
             return now
         return last.started_at + interval
@@ -380,6 +385,28 @@ def _reason_to_record(
     if run is None and code == 0:
         return None  # a command that keeps no crawl log (e.g. its extension is off)
     return REASON_CRASHED
+
+
+def close_dead_runs(
+    repository: Repository, timeout_seconds: float, now: datetime | None = None
+) -> list[CrawlRun]:
+    """Close runs left unfinished by a process that is gone, as ``interrupted``.
+
+    A run of this machine is dead when its process is; a run of any machine (a shared
+    PostgreSQL) when it is older than the crawl timeout, after which the scheduler would
+    have killed it. Called at service start, before the first crawl.
+    """
+    now = now or datetime.now(UTC)
+    oldest_alive = now - timedelta(seconds=timeout_seconds)
+    here = socket.gethostname()
+    closed = []
+    for run in repository.unfinished_runs():
+        local = (run.stats or {}).get(HOST_STAT, here) == here
+        dead = local and (run.pid is None or not _pid_alive(run.pid))
+        if dead or run.started_at < oldest_alive:
+            repository.finish_run(run.id, finish_reason=REASON_INTERRUPTED, finished_at=now)
+            closed.append(run)
+    return closed
 
 
 def _job_id(source: str) -> str:

@@ -19,7 +19,6 @@ from dataclasses import dataclass
 from email.utils import formatdate, parsedate_to_datetime
 from pathlib import Path
 
-import uvicorn
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.middleware.gzip import GZipMiddleware
@@ -29,8 +28,10 @@ from starlette.routing import Route
 from starlette.types import ASGIApp
 
 from db.repository import Repository
+from monitor.errors import describe
 from monitor.feeds import FORMATS, OPML_FILE
-from monitor.threaded import ThreadedServer
+from monitor.health import NextRun
+from monitor.threaded import ThreadedServer, serve_foreground
 from scraper.config import Config
 
 logger = logging.getLogger(__name__)
@@ -114,14 +115,22 @@ def not_modified(request: Request, etags: tuple[str, ...], mtime: float) -> bool
 class Handlers:
     """The endpoints; DB-touching ones are sync so Starlette runs them in its threadpool."""
 
-    def __init__(self, config: Config):
+    def __init__(self, config: Config, next_run: NextRun | None = None):
         self.config = config
+        self.next_run = next_run  # the scheduler's next run per source, inside the service
         self._repository: Repository | None = None
 
     @property
     def repository(self) -> Repository:
-        # Created on first use: a broken database URL must not keep the server (and so
-        # /healthz's 503) from coming up.
+        """The repository, after checking the database is there with our schema.
+
+        Created on first use: a broken database URL must not keep the server (and so
+        /healthz's 503) from coming up. Checked on every use: the server only reads, and
+        must answer 503 rather than create an empty database when the file is gone.
+        """
+        from db.migrate import check_schema
+
+        check_schema(self.config.db_url)
         if self._repository is None:
             self._repository = Repository(self.config.db_url)
         return self._repository
@@ -177,7 +186,9 @@ class Handlers:
         try:
             self.repository.ping()
         except Exception as exc:  # any failure means "not healthy", whatever the driver
-            logger.warning("health check: database unavailable: %s", exc)
+            problem = describe(exc, self.config.db_url)
+            message = problem.message if problem else f"unavailable ({type(exc).__name__})"
+            logger.warning("health check: %s", message)
             return JSONResponse(
                 {"status": "error", "database": f"unavailable ({type(exc).__name__})"},
                 status_code=503,
@@ -187,7 +198,12 @@ class Handlers:
 
     def run_log(self, request: Request) -> Response:
         run_id = request.path_params["run_id"]
-        run = self.repository.run(run_id)
+        try:
+            run = self.repository.run(run_id)
+        except Exception as exc:
+            if not _database_error(exc):
+                raise
+            return PlainTextResponse(f"{self._problem(exc)}\n", status_code=503)
         if run is None or not run.log_path:
             return PlainTextResponse(f"no log for crawl run {run_id}\n", status_code=404)
         try:
@@ -209,11 +225,56 @@ class Handlers:
                 "status page not available: monitor.status_page is not installed\n",
                 status_code=503,
             )
-        return HTMLResponse(render_status(self.config, self.repository))
+        try:
+            page = render_status(self.config, self.repository, next_run=self.next_run)
+        except Exception as exc:
+            if not _database_error(exc):
+                raise
+            return HTMLResponse(self._unavailable_page(exc), status_code=503)
+        return HTMLResponse(page)
+
+    def _problem(self, exc: BaseException) -> str:
+        problem = describe(exc, self.config.db_url)
+        return problem.message if problem else "database unavailable"
+
+    def _unavailable_page(self, exc: BaseException) -> str:
+        message = self._problem(exc)
+        logger.warning("status page: %s", message)
+        return (
+            '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">'
+            '<meta http-equiv="refresh" content="30"><title>clusterwatch: database unavailable'
+            "</title></head><body><h1>clusterwatch: database unavailable</h1>"
+            f"<p>{html.escape(message)}</p><p>The feeds are still served from their files: "
+            '<a href="/feeds/">feeds</a>. This page retries every 30 seconds.</p></body></html>'
+        )
+
+    def metrics(self, request: Request) -> Response:
+        from monitor import clusterwatch_version
+        from monitor.health import evaluate
+        from monitor.metrics import CONTENT_TYPE, render_metrics
+
+        try:
+            body = render_metrics(
+                lambda: evaluate(self.config, self.repository, next_run=self.next_run),
+                clusterwatch_version(),
+            )
+        except Exception as exc:
+            if not _database_error(exc):
+                raise
+            return PlainTextResponse(f"{self._problem(exc)}\n", status_code=503)
+        return Response(body, media_type=CONTENT_TYPE)
 
 
-def create_app(config: Config) -> Starlette:
-    handlers = Handlers(config)
+def _database_error(exc: BaseException) -> bool:
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from db.migrate import NoDatabase, SchemaOutOfDate
+
+    return isinstance(exc, SQLAlchemyError | NoDatabase | SchemaOutOfDate | ModuleNotFoundError)
+
+
+def create_app(config: Config, next_run: NextRun | None = None) -> Starlette:
+    handlers = Handlers(config, next_run)
     # Feeds do their own gzip (own ETag, honours q=0); the middleware's simple check would
     # re-compress an identity answer for "gzip;q=0", so it wraps only the other routes.
     gzipped = [Middleware(GZipMiddleware, minimum_size=500)]
@@ -224,6 +285,7 @@ def create_app(config: Config) -> Starlette:
         Route("/feeds/{name}", handlers.feed, methods=read_only),
         Route(f"/{OPML_FILE}", handlers.opml, methods=read_only),
         Route("/healthz", handlers.healthz, methods=read_only),
+        Route("/metrics", handlers.metrics, methods=read_only),
         Route("/runs/{run_id:int}/log", handlers.run_log, methods=read_only, middleware=gzipped),
     ]
     return Starlette(routes=routes)
@@ -231,10 +293,10 @@ def create_app(config: Config) -> Starlette:
 
 def serve(config: Config, host: str | None = None, port: int | None = None) -> None:
     """Run the server in the foreground until interrupted (``clusterwatch serve``)."""
-    uvicorn.run(
+    serve_foreground(
         create_app(config),
-        host=host or config.http_host,
-        port=config.http_port if port is None else port,
+        host or config.http_host,
+        config.http_port if port is None else port,
         log_level="info",
     )
 

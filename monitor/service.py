@@ -76,36 +76,69 @@ def build_scheduler(config: Config, hooks: ServiceHooks) -> CrawlScheduler:
         hooks.repository,
         on_run_finished=hooks.on_run_finished,
         rebuild_feeds=hooks.rebuild_feeds,
+        kill_grace_seconds=config.shutdown_grace_seconds,
     )
 
 
 def run_service(config: Config) -> None:
-    """Run until SIGTERM/SIGINT: migrate, build feeds, schedule crawls, serve HTTP."""
+    """Run until SIGTERM/SIGINT: migrate, build feeds, schedule crawls, serve HTTP.
+
+    The port is bound first (a port in use stops the start with one line, before any crawl);
+    runs a dead process left open are closed as ``interrupted`` and their sources caught up.
+    """
+    from db.engine import mask_url
     from db.migrate import upgrade
+    from monitor.scheduler import close_dead_runs
     from monitor.server import create_app
     from monitor.sources import list_sources
+    from monitor.threaded import bind_socket
 
     _configure_logging()
-    upgrade(config.db_url)
-    repository = Repository(config.db_url)
-    hooks = ServiceHooks(config, repository, list_sources(config))
-    hooks.rebuild_feeds()  # serve current feeds from the first request on
-    scheduler = build_scheduler(config, hooks)
-    server = uvicorn.Server(
-        uvicorn.Config(
-            create_app(config), host=config.http_host, port=config.http_port, log_level="info"
-        )
-    )
-    previous = _install_stop_handlers(server, scheduler)
+    sock = bind_socket(config.http_host, config.http_port)
     try:
-        scheduler.start()
-        logger.info("serving on http://%s:%d", config.http_host, config.http_port)
-        server.run()  # returns once a stop signal set should_exit
+        upgrade(config.db_url)
+        repository = Repository(config.db_url)
+        for run in close_dead_runs(repository, config.crawl_timeout_minutes * 60):
+            logger.warning(
+                "%s: run %d (pid %s) was left unfinished by a dead process: recorded as "
+                "interrupted",
+                run.spider,
+                run.id,
+                run.pid,
+            )
+        hooks = ServiceHooks(config, repository, list_sources(config))
+        hooks.rebuild_feeds()  # serve current feeds from the first request on
+        scheduler = build_scheduler(config, hooks)
+        server = uvicorn.Server(
+            uvicorn.Config(
+                create_app(config, next_run=scheduler.next_run_time),
+                log_level="info",
+                lifespan="off",
+            )
+        )
+        previous = _install_stop_handlers(server, scheduler)
+        try:
+            scheduler.start()
+            logger.info(
+                "serving on %s (feeds %s/feeds/all.xml); data in %s, database %s",
+                _listen_url(config),
+                config.base_url,
+                config.data_dir.resolve(),
+                mask_url(config.db_url),
+            )
+            server.run(sockets=[sock])  # returns once a stop signal set should_exit
+        finally:
+            scheduler.shutdown()
+            _restore_handlers(previous)
+            _final_feed_build(hooks)
+            logger.info("service stopped")
     finally:
-        scheduler.shutdown()
-        _restore_handlers(previous)
-        _final_feed_build(hooks)
-        logger.info("service stopped")
+        sock.close()
+
+
+def _listen_url(config: Config) -> str:
+    host = f"[{config.http_host}]" if ":" in config.http_host else config.http_host
+    return f"http://{host}:{config.http_port}/"
 
 
 def _configure_logging() -> None:

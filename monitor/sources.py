@@ -17,6 +17,8 @@ class SourceInfo:
     enabled: bool
     relevance: str
     hosts: tuple[str, ...]
+    # Fields the source declares extraction rules for (health judges drift on those).
+    declared_fields: frozenset[str] = frozenset({"title", "date", "body"})
 
 
 def list_sources(config: Config) -> list[SourceInfo]:
@@ -31,6 +33,7 @@ def list_sources(config: Config) -> list[SourceInfo]:
                 enabled=override.enabled,
                 relevance=override.relevance or spider.relevance,
                 hosts=spider.hosts,
+                declared_fields=declared_fields(spider.extraction),
             )
         )
     return sources
@@ -42,3 +45,9 @@ def get_source(config: Config, name: str) -> SourceInfo:
             return source
     known = ", ".join(s.name for s in list_sources(config))
     raise KeyError(f"unknown source {name!r} (known: {known})")
+
+
+def declared_fields(rules: object) -> frozenset[str]:
+    """The provenance field names a source's extraction rules declare XPaths for."""
+    names = {"title": "title_xpaths", "date": "date_xpaths", "body": "body_xpaths"}
+    return frozenset(field for field, attr in names.items() if getattr(rules, attr, None))

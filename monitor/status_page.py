@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 
 from db.models import Article, CrawlRun
 from db.repository import Repository
-from monitor.health import SourceHealth, evaluate, format_time, format_timedelta
+from monitor.health import NextRun, SourceHealth, evaluate, format_time, format_timedelta
 from scraper.config import Config
 
 CHART_RUNS = 20
@@ -33,7 +33,12 @@ td.num{text-align:right;font-variant-numeric:tabular-nums}
 .verdict{display:inline-block;padding:.05rem .5rem;border-radius:.8rem;font-weight:600}
 .healthy{background:#dcf5e3;color:#176b33}.unhealthy{background:#fde0e0;color:#a11d1d}
 .pending{background:#fff3cd;color:#7a5a00}.disabled{background:#e9ecef;color:#5b6475}
+.degraded{background:#ffe8cc;color:#8a4600}
 ul.reasons{margin:.3rem 0 0;padding-left:1.1rem;color:#a11d1d}
+ul.reasons li.degraded{background:none;color:#8a4600}
+code.rule{font-size:.8em;color:#5b6475}
+time{white-space:nowrap}
+svg.chart text{font-size:9px;fill:#5b6475}
 .small{color:#5b6475;font-size:.85em}
 svg.chart{display:block}svg.chart rect.ok{fill:#3b7dd8}svg.chart rect.bad{fill:#d64545}
 svg.chart line{stroke:#c5cad3}
@@ -41,10 +46,15 @@ a{color:#2459a8}
 """
 
 
-def render_status(config: Config, repository: Repository, now: datetime | None = None) -> str:
-    """The whole status page as one HTML document."""
+def render_status(
+    config: Config,
+    repository: Repository,
+    now: datetime | None = None,
+    next_run: NextRun | None = None,
+) -> str:
+    """The whole status page as one HTML document (times in Europe/Berlin, UTC on hover)."""
     now = now or datetime.now(UTC)
-    healths = evaluate(config, repository, now)
+    healths = evaluate(config, repository, now, next_run)
     rows = "\n".join(
         _source_row(health, repository.runs(spider=health.source, limit=CHART_RUNS))
         for health in healths
@@ -52,11 +62,14 @@ def render_status(config: Config, repository: Repository, now: datetime | None =
     newest = repository.feed_articles(None, NEWEST_ITEMS)
     labels = {health.source: health.label for health in healths}
     unhealthy = sum(1 for health in healths if health.unhealthy)
-    summary = (
-        f"{unhealthy} of {len(healths)} sources unhealthy"
-        if unhealthy
-        else f"all {len(healths)} sources healthy or pending"
-    )
+    degraded = sum(1 for health in healths if health.degraded)
+    if unhealthy or degraded:
+        parts = [
+            f"{n} {word}" for n, word in ((unhealthy, "unhealthy"), (degraded, "degraded")) if n
+        ]
+        summary = f"{' and '.join(parts)} of {len(healths)} sources"
+    else:
+        summary = f"all {len(healths)} sources healthy or pending"
     return f"""<!DOCTYPE html>
 <html lang="en">
 <head>
@@ -71,15 +84,15 @@ def render_status(config: Config, repository: Repository, now: datetime | None =
 <body>
 <header>
 <h1>clusterwatch status</h1>
-<p class="meta">{escape(summary)} · generated {escape(format_time(now))} ·
+<p class="meta">{escape(summary)} · generated {_time(now)} ·
 feeds: all {_formats("all")} · <a href="/feeds.opml">every feed (OPML)</a></p>
 </header>
 <main>
 <h2>Sources</h2>
 <table id="sources">
-<thead><tr><th>source</th><th>health</th><th>last run</th><th>duration</th>
-<th>new (last run)</th><th>new (7 days)</th><th>errors</th><th>last new item</th>
-<th>items per run (last {CHART_RUNS})</th><th>feeds</th></tr></thead>
+<thead><tr><th>source</th><th>health and cause</th><th>last run</th><th>last success</th>
+<th>next run</th><th>duration</th><th>new (last run)</th><th>new (7 days)</th><th>errors</th>
+<th>last new item</th><th>new items per run (last {CHART_RUNS})</th><th>feeds</th></tr></thead>
 <tbody>
 {rows}
 </tbody>
@@ -101,6 +114,8 @@ def _source_row(health: SourceHealth, runs: list[CrawlRun]) -> str:
         f"{escape(format_timedelta(health.interval))}</span></td>"
         f"<td>{_verdict(health)}</td>"
         f"<td>{_last_run(health)}</td>"
+        f"<td>{_time(health.last_success_at) if health.last_success_at else 'never'}</td>"
+        f"<td>{_time(health.next_run_at) if health.next_run_at else '–'}</td>"
         f"<td>{escape(format_timedelta(health.last_run_duration))}</td>"
         f'<td class="num">{_number(health.items_new_last_run)}</td>'
         f'<td class="num">{health.items_last_7_days}</td>'
@@ -154,10 +169,26 @@ def _named_feeds(config: Config) -> str:
 
 def _verdict(health: SourceHealth) -> str:
     badge = f'<span class="verdict {health.verdict}">{escape(health.verdict)}</span>'
-    if not health.reasons:
+    if not health.findings:
         return badge
-    items = "".join(f"<li>{escape(reason)}</li>" for reason in health.reasons)
+    items = "".join(
+        f'<li class="{escape(f.severity)}" data-rule="{escape(f.rule)}">{escape(f.message)} '
+        f'<code class="rule">{escape(f.rule)}</code></li>'
+        for f in health.findings
+    )
     return f'{badge}<ul class="reasons">{items}</ul>'
+
+
+def _time(moment: datetime | None) -> str:
+    """Europe/Berlin wall time, with the UTC time on hover (and machine-readable)."""
+    if moment is None:
+        return "–"
+    local = moment.astimezone(BERLIN)
+    return (
+        f'<time datetime="{escape(moment.astimezone(UTC).isoformat())}" '
+        f'title="{escape(format_time(moment))}">'
+        f"{escape(local.strftime('%Y-%m-%d %H:%M %Z'))}</time>"
+    )
 
 
 def _last_run(health: SourceHealth) -> str:
@@ -167,14 +198,12 @@ def _last_run(health: SourceHealth) -> str:
         parts.append("never")
     else:
         parts.append(
-            f"{escape(format_time(run.started_at))}<br>"
+            f"{_time(run.started_at)}<br>"
             f'<span class="small">{escape(run.finish_reason or "–")} · '
             f'<a href="/runs/{run.id}/log">log of run {run.id}</a></span>'
         )
     if health.running_since is not None:
-        parts.append(
-            f'<span class="small">running since {escape(format_time(health.running_since))}</span>'
-        )
+        parts.append(f'<span class="small">running since {_time(health.running_since)}</span>')
     return "<br>".join(parts)
 
 
@@ -187,13 +216,19 @@ def _since(health: SourceHealth) -> str:
     )
 
 
-def items_chart(source: str, runs: list[CrawlRun], width: int = 200, height: int = 40) -> str:
-    """Inline SVG bars of new items per run, oldest left; failed or erroring runs in red."""
+SCALE_WIDTH = 22  # room left of the bars for the scale's labels
+
+
+def items_chart(source: str, runs: list[CrawlRun], width: int = 222, height: int = 40) -> str:
+    """Inline SVG bars of new items per run, oldest left; failed or erroring runs in red.
+
+    A scale on the left: 0 at the base line, the peak at the top.
+    """
     if not runs:
         return '<span class="small">no runs yet</span>'
     ordered = sorted(runs, key=lambda run: run.id)[-CHART_RUNS:]
     peak = max(max(run.items_new for run in ordered), 1)
-    slot = width / CHART_RUNS
+    slot = (width - SCALE_WIDTH) / CHART_RUNS
     bars = []
     for index, run in enumerate(ordered):
         # A run with zero items still gets a 1px stub so every run is visible.
@@ -204,7 +239,7 @@ def items_chart(source: str, runs: list[CrawlRun], width: int = 200, height: int
             f"{run.finish_reason or 'running'} · {run.errors} errors"
         )
         bars.append(
-            f'<rect class="{"bad" if failed else "ok"}" x="{index * slot + 1:.1f}" '
+            f'<rect class="{"bad" if failed else "ok"}" x="{SCALE_WIDTH + index * slot + 1:.1f}" '
             f'y="{height - 1 - bar}" width="{max(slot - 2, 1):.1f}" height="{bar}">'
             f"<title>{escape(label)}</title></rect>"
         )
@@ -214,7 +249,10 @@ def items_chart(source: str, runs: list[CrawlRun], width: int = 200, height: int
         f'width="{width}" height="{height}" viewBox="0 0 {width} {height}" '
         f'xmlns="http://www.w3.org/2000/svg">'
         f"<title>{escape(f'{source}: {total} new items in the last {len(ordered)} runs')}</title>"
-        f'<line x1="0" y1="{height - 0.5}" x2="{width}" y2="{height - 0.5}"/>'
+        f'<line x1="{SCALE_WIDTH}" y1="{height - 0.5}" x2="{width}" y2="{height - 0.5}"/>'
+        f'<line x1="{SCALE_WIDTH - 0.5}" y1="1" x2="{SCALE_WIDTH - 0.5}" y2="{height}"/>'
+        f'<text class="scale" x="{SCALE_WIDTH - 3}" y="9" text-anchor="end">{peak}</text>'
+        f'<text class="scale" x="{SCALE_WIDTH - 3}" y="{height - 1}" text-anchor="end">0</text>'
         f"{''.join(bars)}</svg>"
     )
 

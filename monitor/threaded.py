@@ -1,4 +1,8 @@
-"""An ASGI app served by uvicorn in a background thread (the service, tests, the demo)."""
+"""Serving ASGI apps with uvicorn: on a socket bound first, in a thread or in the foreground.
+
+The socket is bound before anything says "serving": a port in use is one line naming the
+address (exit 3), not a traceback after a misleading log line.
+"""
 
 from __future__ import annotations
 
@@ -10,14 +14,40 @@ from typing import Self
 import uvicorn
 from starlette.types import ASGIApp
 
+from monitor.errors import EXIT_ENVIRONMENT, Problem
+
+
+def bind_socket(host: str, port: int) -> socket.socket:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+    except OSError as error:
+        sock.close()
+        raise Problem(
+            f"cannot listen on {host}:{port}: {error.strerror or error} "
+            "(another clusterwatch running? set http_port / --port)",
+            EXIT_ENVIRONMENT,
+        ) from None
+    return sock
+
+
+def serve_foreground(app: ASGIApp, host: str, port: int, **options: object) -> None:
+    """uvicorn in the foreground on a socket bound first (``serve``, ``replay``)."""
+    sock = bind_socket(host, port)
+    try:
+        server = uvicorn.Server(uvicorn.Config(app, **options))  # type: ignore[arg-type]
+        server.run(sockets=[sock])
+    finally:
+        sock.close()
+
 
 class ThreadedServer:
     """The socket is bound in ``__init__`` so port 0 yields a free port known before start."""
 
     def __init__(self, app: ASGIApp, host: str, port: int):
-        self._socket = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        self._socket.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self._socket.bind((host, port))
+        self._socket = bind_socket(host, port)
         self.host, self.port = self._socket.getsockname()[:2]
         self._server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off"))
         self._thread = threading.Thread(

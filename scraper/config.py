@@ -6,13 +6,23 @@ Scrapy's settings module, the CLI and the service all read :func:`load_config`, 
 
 from __future__ import annotations
 
+import difflib
 import os
 import re
+import tomllib
+from collections.abc import Iterable, Mapping, Sequence
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args, get_origin
 
-from pydantic import AliasChoices, BaseModel, Field, field_validator, model_validator
+from pydantic import (
+    AliasChoices,
+    BaseModel,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -23,6 +33,29 @@ from pydantic_settings import (
 CONFIG_ENV = "CLUSTERWATCH_CONFIG"
 DEFAULT_CONFIG_FILE = "clusterwatch.toml"
 FEED_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]*$")
+ENV_PREFIX = "CLUSTERWATCH_"
+# CLUSTERWATCH_* variables that are not settings: the config file's path, and the trigger
+# the scheduler hands to its crawl processes.
+NON_SETTING_ENV = frozenset({CONFIG_ENV, "CLUSTERWATCH_TRIGGER"})
+
+# The ids of the health rules (``monitor.health.rules``; a test keeps both in step). Listed
+# here so the config can refuse a misspelt ``skip_rules`` entry without importing monitor/.
+HEALTH_RULE_IDS = (
+    "run.failed",
+    "entry.unreachable",
+    "entry.failed",
+    "extraction.failed",
+    "extraction.nothing_stored",
+    "extraction.drift",
+    "fields.coverage",
+    "links.lost",
+    "errors.max",
+    "run.stale",
+)
+
+
+class ConfigError(ValueError):
+    """A bad configuration, as one line naming the file, key or variable at fault."""
 
 
 class SourceOverride(BaseModel):
@@ -82,10 +115,14 @@ class HealthThresholds(BaseModel):
 
     model_config = {"extra": "forbid"}
 
-    min_article_links: int = 1
-    max_errors: int = 5
+    min_article_links: int = Field(default=1, ge=0)
+    max_errors: int = Field(default=5, ge=0)
+    # Over the article pages a run fetched, not over the items that survived validation.
     min_field_coverage: float = Field(default=0.9, ge=0, le=1)
+    max_extraction_failure_share: float = Field(default=0.2, ge=0, le=1)
+    max_fallback_share: float = Field(default=0.5, ge=0, le=1)
     stale_after_intervals: float = Field(default=2.0, gt=0)
+    skip_rules: list[str] = []  # rule ids (see `monitor.health.rules`) not applied here
 
 
 class HealthConfig(HealthThresholds):
@@ -119,10 +156,13 @@ class Config(BaseSettings):
     # Failure memory: hours before the 1st, 2nd, 3rd … retry of a failed page (last repeats).
     retry_backoff_hours: list[float] = Field(default=[24.0, 168.0, 672.0], min_length=1)
     feed_max_entries: int = Field(default=100, gt=0)
-    feed_base_url: str = "http://127.0.0.1:8080"
+    # Unset: the feeds' self links follow http_host/http_port (set it behind a proxy).
+    feed_base_url: str | None = None
     http_host: str = "127.0.0.1"
     http_port: int = Field(default=8080, ge=0, lt=65536)
     crawl_timeout_minutes: float = Field(default=30, gt=0)
+    # On SIGTERM running crawls get this long to close (Scrapy's graceful stop), then SIGKILL.
+    shutdown_grace_seconds: float = Field(default=20, ge=0)
     feed_rebuild_minutes: float = Field(default=15, gt=0)
     jitter_seconds: int = Field(default=60, ge=0)
     alert_urls: list[str] = []
@@ -172,6 +212,18 @@ class Config(BaseSettings):
         return f"sqlite:///{(self.data_dir / 'clusterwatch.db').resolve()}"
 
     @property
+    def base_url(self) -> str:
+        """Where the service is reached: ``feed_base_url``, else the configured host/port."""
+        if self.feed_base_url:
+            return self.feed_base_url.rstrip("/")
+        host = self.http_host
+        if host in ("0.0.0.0", "::", ""):
+            host = "localhost"  # a wildcard bind is not an address a reader can use
+        elif ":" in host:
+            host = f"[{host}]"
+        return f"http://{host}:{self.http_port}"
+
+    @property
     def logs_dir(self) -> Path:
         return self.data_dir / "logs"
 
@@ -208,5 +260,186 @@ def config_path() -> Path | None:
 
 @lru_cache(maxsize=1)
 def load_config(**overrides: Any) -> Config:
-    """The process-wide configuration (cached; call ``load_config.cache_clear()`` in tests)."""
-    return Config(**overrides)
+    """The process-wide configuration (cached; call ``load_config.cache_clear()`` in tests).
+
+    Every problem comes out as one :class:`ConfigError` naming the file and line, the
+    section and key or the environment variable, with a "did you mean" where one fits.
+    """
+    check_environment(os.environ)
+    try:
+        path = config_path()
+    except FileNotFoundError as error:
+        raise ConfigError(str(error)) from None
+    toml = _read_toml(path)
+    try:
+        config = Config(**overrides)
+    except ValidationError as error:
+        raise ConfigError(describe_validation_error(error, path, toml)) from None
+    known = known_sources()
+    check_source_names(config, known, path)
+    check_feed_definitions(config, known, path)
+    return config
+
+
+def known_sources() -> list[str]:
+    """The names of the sources Scrapy's spider loader knows (imported late: loads Scrapy)."""
+    from scrapy.settings import Settings
+    from scrapy.spiderloader import SpiderLoader
+
+    return sorted(SpiderLoader.from_settings(Settings({"SPIDER_MODULES": ["spiders"]})).list())
+
+
+def did_you_mean(word: str, choices: Iterable[str]) -> str:
+    """`` (did you mean 'x'?)`` for the closest choice, or nothing."""
+    options = list(choices)
+    lowered = {choice.lower(): choice for choice in options}
+    if word.lower() in lowered:
+        return f" (did you mean {lowered[word.lower()]!r}?)"
+    close = difflib.get_close_matches(word, options, n=1, cutoff=0.6)
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
+def _read_toml(path: Path | None) -> dict[str, Any]:
+    if path is None:
+        return {}
+    try:
+        with path.open("rb") as handle:
+            return tomllib.load(handle)
+    except tomllib.TOMLDecodeError as error:
+        # tomllib's message carries "(at line N, column M)"; add which file.
+        raise ConfigError(f"{path}: invalid TOML: {error}") from None
+    except OSError as error:
+        raise ConfigError(f"{path}: cannot read the config file: {error.strerror}") from None
+
+
+def check_environment(environ: Mapping[str, str]) -> None:
+    """Refuse ``CLUSTERWATCH_*`` variables that name no setting (a typo would be ignored)."""
+    for name in sorted(environ):
+        upper = name.upper()
+        if not upper.startswith(ENV_PREFIX) or upper in NON_SETTING_ENV:
+            continue
+        parts = [part.lower() for part in upper.removeprefix(ENV_PREFIX).split("__")]
+        problem = _unknown_part(Config, parts)
+        if problem is None:
+            continue
+        position, choices = problem
+        known = [
+            ENV_PREFIX + "__".join([*(p.upper() for p in parts[:position]), c.upper()])
+            for c in choices
+        ]
+        raise ConfigError(f"unknown environment variable {name}{did_you_mean(upper, known)}")
+
+
+def _unknown_part(model: type[BaseModel], parts: Sequence[str]) -> tuple[int, list[str]] | None:
+    """Where a settings path leaves the schema: (index of the bad part, valid names there)."""
+    annotation: Any = model
+    for index, part in enumerate(parts):
+        if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+            fields = annotation.model_fields
+            if part not in fields:
+                return index, sorted(fields)
+            annotation = fields[part].annotation
+        elif get_origin(annotation) is dict:
+            annotation = get_args(annotation)[1]  # any key: a source name, checked later
+        else:
+            return index, []  # a plain value has no sub-keys
+    return None
+
+
+def describe_validation_error(
+    error: ValidationError, path: Path | None, toml: Mapping[str, Any]
+) -> str:
+    """pydantic's errors as one line: where (file + section + key, or variable) and what."""
+    problems = []
+    for item in error.errors():
+        loc = [str(part) for part in item["loc"]]
+        where = _where(loc, path, toml)
+        if item["type"] == "extra_forbidden":
+            problem = _unknown_part(Config, loc)
+            choices = problem[1] if problem else []
+            problems.append(f"{where}: unknown key{did_you_mean(loc[-1], choices)}")
+        else:
+            message = item["msg"].removeprefix("Value error, ")
+            got = repr(item.get("input"))
+            problems.append(f"{where}: {message}" + ("" if got in message else f" (got {got})"))
+    return "; ".join(problems)
+
+
+def _where(loc: Sequence[str], path: Path | None, toml: Mapping[str, Any]) -> str:
+    """``clusterwatch.toml line 4: [health] max_error`` or ``CLUSTERWATCH_HEALTH__MAX_ERROR``."""
+    node: Any = toml
+    for part in loc:
+        if not isinstance(node, Mapping) or part not in node:
+            break
+        node = node[part]
+    else:
+        section, key = loc[:-1], loc[-1] if loc else ""
+        line = _line_of(path, section, key) if path else None
+        at = f"{path} line {line}" if line else str(path)
+        return f"{at}: [{'.'.join(section)}] {key}" if section else f"{at}: {key}"
+    return ENV_PREFIX + "__".join(part.upper() for part in loc)
+
+
+def _line_of(path: Path, section: Sequence[str], key: str) -> int | None:
+    """The line of ``key = …`` under ``[section]`` (a plain scan: good enough for a hint)."""
+    current: list[str] = []
+    try:
+        lines = path.read_text("utf-8").splitlines()
+    except OSError:
+        return None
+    for number, raw in enumerate(lines, 1):
+        line = raw.split("#", 1)[0].strip()
+        if line.startswith("[") and line.endswith("]"):
+            current = [p.strip().strip("\"'") for p in line.strip("[]").split(".")]
+        elif current == list(section) and line.split("=", 1)[0].strip().strip("\"'") == key:
+            return number
+    return None
+
+
+def check_source_names(config: Config, known: Sequence[str], path: Path | None) -> None:
+    """``[sources.<name>]`` and ``[health.sources.<name>]`` must name a known source."""
+    where = f"{path}: " if path else ""
+    for section, names in (("sources", config.sources), ("health.sources", config.health.sources)):
+        for name in names:
+            if name not in known:
+                raise ConfigError(
+                    f"{where}[{section}.{name}]: unknown source {name!r}"
+                    f"{did_you_mean(name, known)}; known: {', '.join(known)}"
+                )
+    skipped = {rule for name in known for rule in config.thresholds(name).skip_rules}
+    for rule in sorted(skipped - set(HEALTH_RULE_IDS)):
+        raise ConfigError(
+            f"{where}skip_rules: unknown health rule {rule!r}"
+            f"{did_you_mean(rule, HEALTH_RULE_IDS)}; rules: {', '.join(HEALTH_RULE_IDS)}"
+        )
+
+
+def check_feed_definitions(config: Config, known: Sequence[str], path: Path | None) -> None:
+    """``[feeds.<name>]`` must name known topics, programmes, regions and sources, and not
+    take the name of a built-in feed (``all``, a source)."""
+    from scraper.classify import topic_key, topic_names
+
+    where = f"{path}: " if path else ""
+    for name, definition in config.feeds.items():
+        problems = []
+        if name == "all" or name in known:
+            problems.append(f"the name {name!r} is taken by a built-in feed")
+        for kind, match in (
+            ("topic", definition.topics),
+            ("programme", definition.programmes),
+            ("region", definition.regions),
+        ):
+            for term in match.terms():
+                if topic_key(kind, term) is None:
+                    hint = did_you_mean(term, topic_names(kind))
+                    problems.append(f"unknown {kind} {term!r}{hint}")
+        for term in definition.sources.terms():
+            if term not in known:
+                problems.append(f"unknown source {term!r}{did_you_mean(term, known)}")
+        if any(not term.strip() for term in definition.keywords.terms()):
+            problems.append("empty keyword")
+        if problems:
+            raise ConfigError(
+                f"{where}[feeds.{name}]: {'; '.join(problems)} (known sources: "
+                f"{', '.join(known)}; topics: see README, Named filtered feeds)"
+            )

@@ -182,6 +182,41 @@ def feed_links(html: str, url: str) -> list[str]:
     return found
 
 
+_LINK_DATE = re.compile(
+    r"(?<!\d)\d{1,2}\.\s?\d{1,2}\.\s?\d{4}(?:,?\s+\d{1,2}:\d{2})?|"
+    r"(?<!\d)\d{1,2}\.\s*[A-Za-zÄÖÜäöü]+\.?\s+\d{4}|\d{4}-\d{2}-\d{2}"
+)
+_ITEM_ANCESTORS = 3
+
+
+def link_dates(html: str, url: str) -> dict[str, str]:
+    """For each link of a listing, the date written next to it (the smallest enclosing
+    element, up to three levels up, that shows exactly one date): the ``listing`` date
+    layer for articles whose page has none. Values are the date texts, as written."""
+    doc = _parse(html)
+    if doc is None:
+        return {}
+    base = _base_url(doc, url)
+    found: dict[str, str] = {}
+    for link in doc.iter("a"):
+        target = _absolute(link.get("href"), base)
+        if target is None or target in found:
+            continue
+        node = link
+        for _ in range(_ITEM_ANCESTORS + 1):
+            dates = _LINK_DATE.findall(node.text_content())
+            if len(dates) == 1:
+                found[target] = dates[0]
+                break
+            if len(dates) > 1:
+                break  # the element holds several items: no date is this link's
+            parent = node.getparent()
+            if parent is None:
+                break
+            node = parent
+    return found
+
+
 _COMMENTS = re.compile(r"comments?|kommentar", re.IGNORECASE)
 _FEED_TYPES = frozenset({"application/rss+xml", "application/atom+xml", "application/rdf+xml"})
 _SITEMAP_LINE = re.compile(r"^\s*sitemap\s*:\s*(\S+)", re.IGNORECASE)

@@ -6,6 +6,8 @@ from __future__ import annotations
 import json
 import logging
 import os
+import socket
+import sys
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Self
@@ -14,15 +16,33 @@ from scrapy import Spider, signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
 from scrapy.statscollectors import StatsCollector
+from sqlalchemy.exc import SQLAlchemyError
 from twisted.internet.task import LoopingCall
 
-from db.migrate import ensure_schema
+from db.engine import mask_secrets, mask_url
+from db.migrate import SchemaOutOfDate, ensure_schema
 from db.repository import Repository
 
 logger = logging.getLogger(__name__)
 
 TRIGGER_ENV = "CLUSTERWATCH_TRIGGER"  # set by the scheduler; a bare `scrapy crawl` is "manual"
 RUN_ID_STAT = "clusterwatch/run_id"
+HOST_STAT = "clusterwatch/host"  # which machine runs the crawl (restart safety reads it)
+# Scrapy commands that crawl a page or two to look at them: not runs of the source, so they
+# write no crawl-log row (health would take them for the source's last run).
+NOT_A_RUN = frozenset({"shell", "parse", "check", "fetch", "view", "bench"})
+
+
+SCRAPY_COMMANDS = NOT_A_RUN | {"crawl", "runspider", "list", "settings", "version"}
+
+
+def scrapy_command(argv: list[str] | None = None) -> str | None:
+    """The ``scrapy`` sub-command this process runs (``crawl``, ``shell`` …), if any.
+
+    Read from the original command line: Scrapy pops the command name off ``sys.argv``.
+    """
+    args = sys.orig_argv if argv is None else argv
+    return next((arg for arg in args if arg in SCRAPY_COMMANDS), None)
 
 
 class CrawlLog:
@@ -33,6 +53,9 @@ class CrawlLog:
         spider = crawler.spidercls.name
         trigger = os.environ.get(TRIGGER_ENV, "manual")
         self.run_id = repository.start_run(spider, trigger, None, os.getpid())
+        host = socket.gethostname()
+        repository.update_run(self.run_id, stats={HOST_STAT: host})
+        self.stats.set_value(HOST_STAT, host)
         stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
         self.log_path = (logs_dir / spider / f"{stamp}-run{self.run_id}.log").resolve()
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
@@ -58,15 +81,28 @@ class CrawlLog:
         url = settings.get("CLUSTERWATCH_DATABASE_URL")
         if not url:
             raise NotConfigured("no database configured")
-        # A fresh install gets its schema on the first crawl.
-        ensure_schema(url)
-        extension = cls(crawler, Repository(url), Path(settings["CLUSTERWATCH_LOGS_DIR"]))
+        if not settings.getbool("CLUSTERWATCH_CRAWL_LOG", True):
+            raise NotConfigured()
+        looking = scrapy_command() in NOT_A_RUN
+        try:
+            # A fresh install gets its schema on the first crawl (or `scrapy parse`: the
+            # spider reads the source's template lines and known pages from it).
+            ensure_schema(url)
+            if looking:
+                raise NotConfigured()  # silently: `scrapy shell` is not a run of the source
+            extension = cls(crawler, Repository(url), Path(settings["CLUSTERWATCH_LOGS_DIR"]))
+        except (OSError, SQLAlchemyError, SchemaOutOfDate) as error:
+            # Nothing has run yet: one line (password masked) and exit status 3, the CLI's
+            # "environment" code, instead of Scrapy logging a long traceback.
+            sys.stderr.write(f"clusterwatch: cannot record the crawl: {_describe(error, url)}\n")
+            raise SystemExit(3) from None
         crawler.signals.connect(extension.spider_opened, signal=signals.spider_opened)
         crawler.signals.connect(extension.spider_closed, signal=signals.spider_closed)
         return extension
 
     def spider_opened(self, spider: Spider) -> None:
         self.stats.set_value(RUN_ID_STAT, self.run_id)
+        self.stats.set_value(HOST_STAT, socket.gethostname())
         # Counters of a running crawl are visible to `clusterwatch crawl`/`status` meanwhile.
         self.progress = LoopingCall(self.report_progress)
         self.progress.start(self.progress_interval, now=False)
@@ -85,6 +121,17 @@ class CrawlLog:
         finally:
             logging.getLogger().removeHandler(self.handler)
             self.handler.close()
+
+
+def _describe(error: BaseException, url: str) -> str:
+    if isinstance(error, OSError) and error.strerror:
+        where = f"{error.filename}: " if error.filename else ""
+        return f"{where}{error.strerror}"
+    if isinstance(error, SQLAlchemyError):
+        orig = getattr(error, "orig", None) or error
+        text = str(orig).strip().splitlines()[0] if str(orig).strip() else type(orig).__name__
+        return mask_secrets(f"database {mask_url(url)}: {text}", url)
+    return mask_secrets(str(error), url)
 
 
 def run_summary(stats: StatsCollector) -> dict[str, Any]:

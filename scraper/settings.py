@@ -1,55 +1,109 @@
 """Scrapy settings, read from clusterwatch's one configuration object.
 
-``scrapy crawl X`` and ``clusterwatch crawl X`` therefore behave the same.
+``scrapy crawl X`` and ``clusterwatch crawl X`` therefore behave the same. Every setting is
+derived by :func:`scrapy_settings`; the :class:`scraper.addons.ClusterwatchSettings` add-on
+derives them again when ``-s CLUSTERWATCH_*`` overrides are given on the command line.
 """
 
 from __future__ import annotations
 
-from scraper.config import load_config
+import sys
+from typing import Any
 
-_config = load_config()
+from scraper.config import Config, ConfigError, load_config
+
+# Settings our components read that are not fields of the configuration object. A
+# `-s CLUSTERWATCH_*` naming neither is refused as a typo (scraper.addons): list new ones here.
+SCRAPY_ONLY = frozenset(
+    {
+        "CLUSTERWATCH_LOGS_DIR",
+        "CLUSTERWATCH_SOURCES",
+        "CLUSTERWATCH_PROGRESS_SECONDS",
+        "CLUSTERWATCH_RUN_LOG_LEVEL",
+        "CLUSTERWATCH_CRAWL_LOG",
+        "CLUSTERWATCH_RELEVANCE_TERMS",
+        "CLUSTERWATCH_RELEVANCE_OTHER_SENSES",
+        "CLUSTERWATCH_RELEVANCE_THRESHOLD",
+        "CLUSTERWATCH_STORY_CONTAINMENT",
+        "CLUSTERWATCH_STORY_TITLE_SIMILARITY",
+        "CLUSTERWATCH_STORY_SOURCE_ORDER",
+    }
+)
+
+
+def scrapy_settings(config: Config) -> dict[str, Any]:
+    """Every Scrapy setting that depends on the configuration."""
+    return {
+        # -- clusterwatch's own settings (read by our components in from_crawler) ----------
+        "CLUSTERWATCH_DATA_DIR": str(config.data_dir.resolve()),
+        "CLUSTERWATCH_DATABASE_URL": config.db_url,
+        "CLUSTERWATCH_MIRROR": config.mirror,
+        "CLUSTERWATCH_LOGS_DIR": str(config.logs_dir.resolve()),
+        "CLUSTERWATCH_RELEVANCE_KEYWORDS": list(config.relevance_keywords),
+        "CLUSTERWATCH_NEAR_DUPLICATE_THRESHOLD": config.near_duplicate_threshold,
+        "CLUSTERWATCH_RETRY_BACKOFF_HOURS": list(config.retry_backoff_hours),
+        "CLUSTERWATCH_SOURCES": {
+            name: override.model_dump(exclude_none=True)
+            for name, override in config.sources.items()
+        },
+        # -- politeness ----------------------------------------------------------------------
+        "USER_AGENT": config.user_agent,
+        "CONCURRENT_REQUESTS_PER_DOMAIN": config.concurrency_per_domain,
+        "DOWNLOAD_TIMEOUT": config.download_timeout,
+        "DOWNLOAD_MAXSIZE": config.max_page_bytes,
+        "DOWNLOAD_WARNSIZE": config.max_page_bytes // 2,
+        "AUTOTHROTTLE_ENABLED": config.autothrottle and not config.mirror,
+        # -- the HTTP cache lives in the data dir --------------------------------------------
+        "HTTPCACHE_DIR": str(config.httpcache_dir.resolve()),
+        # Replay mode: the download handler routes to the mirror (it switches itself off,
+        # NotConfigured, without one; then Scrapy's own handler downloads).
+        "DOWNLOAD_HANDLERS": (
+            {
+                "http": "scraper.mirror.MirrorDownloadHandler",
+                "https": "scraper.mirror.MirrorDownloadHandler",
+            }
+            if config.mirror
+            else {}
+        ),
+    }
+
+
+try:
+    _config = load_config()
+except ConfigError as _error:
+    # `scrapy …` would print a long traceback for an exception here: one line instead.
+    sys.stderr.write(f"clusterwatch: configuration error: {_error}\n")
+    raise SystemExit(2) from None
 
 BOT_NAME = "clusterwatch"
 SPIDER_MODULES = ["spiders"]
 NEWSPIDER_MODULE = "spiders"
 
-# -- clusterwatch's own settings (read by our components in from_crawler) -----------------
-CLUSTERWATCH_DATA_DIR = str(_config.data_dir.resolve())
-CLUSTERWATCH_DATABASE_URL = _config.db_url
-CLUSTERWATCH_MIRROR = _config.mirror
-CLUSTERWATCH_LOGS_DIR = str(_config.logs_dir.resolve())
-CLUSTERWATCH_RELEVANCE_KEYWORDS = list(_config.relevance_keywords)
-CLUSTERWATCH_NEAR_DUPLICATE_THRESHOLD = _config.near_duplicate_threshold
-CLUSTERWATCH_RETRY_BACKOFF_HOURS = list(_config.retry_backoff_hours)
-CLUSTERWATCH_SOURCES = {
-    name: override.model_dump(exclude_none=True) for name, override in _config.sources.items()
-}
+globals().update(scrapy_settings(_config))
 
-# -- politeness ------------------------------------------------------------------------------
-USER_AGENT = _config.user_agent
 ROBOTSTXT_OBEY = True
 CONCURRENT_REQUESTS = 8
-CONCURRENT_REQUESTS_PER_DOMAIN = _config.concurrency_per_domain
-DOWNLOAD_TIMEOUT = _config.download_timeout
-DOWNLOAD_MAXSIZE = _config.max_page_bytes
-DOWNLOAD_WARNSIZE = _config.max_page_bytes // 2
-AUTOTHROTTLE_ENABLED = _config.autothrottle and not _config.mirror
 AUTOTHROTTLE_START_DELAY = 1.0
 AUTOTHROTTLE_TARGET_CONCURRENCY = 1.0
 RETRY_ENABLED = True
 RETRY_TIMES = 2
 COOKIES_ENABLED = True
+# No consoles into a crawl process: telnet, and Scrapy 2.19's remote control (which runs
+# Python code posted to it over HTTP).
 TELNETCONSOLE_ENABLED = False
+REMOTE_CONTROL_ENABLED = False
 
 # -- conditional GET for feeds and listings (RFC2616 policy; see DESIGN.md for the traps) -----
 HTTPCACHE_ENABLED = True
 HTTPCACHE_POLICY = "scrapy.extensions.httpcache.RFC2616Policy"
 HTTPCACHE_STORAGE = "scrapy.extensions.httpcache.FilesystemCacheStorage"
-HTTPCACHE_DIR = str(_config.httpcache_dir.resolve())
 HTTPCACHE_IGNORE_RESPONSE_CACHE_CONTROLS = ["no-cache", "no-store"]
 HTTPCACHE_GZIP = True
 
 # -- components -------------------------------------------------------------------------------
+ADDONS = {
+    "scraper.addons.ClusterwatchSettings": 0,
+}
 DOWNLOADER_MIDDLEWARES = {
     "scraper.middlewares.KnownArticleMiddleware": 50,
     "scraper.middlewares.UpstreamStatsMiddleware": 950,
@@ -62,11 +116,6 @@ ITEM_PIPELINES = {
 EXTENSIONS = {
     "scraper.extensions.CrawlLog": 10,
 }
-if _config.mirror:
-    DOWNLOAD_HANDLERS = {
-        "http": "scraper.mirror.MirrorDownloadHandler",
-        "https": "scraper.mirror.MirrorDownloadHandler",
-    }
 
 LOG_LEVEL = "INFO"
 FEED_EXPORT_ENCODING = "utf-8"

@@ -36,7 +36,14 @@ from twisted.python.failure import Failure
 from db.models import Article
 from db.repository import FailedPage, Repository
 from scraper import discovery
-from scraper.extract import DateHints, Extracted, ExtractionError, ExtractionRules, extract
+from scraper.extract import (
+    DateHints,
+    Extracted,
+    ExtractionError,
+    ExtractionRules,
+    extract,
+    parse_date,
+)
 from scraper.extract.furniture import MIN_PAGES, MIN_SHARE, TemplateLines
 from scraper.items import EXPORT_FIELDS, Announcement
 from scraper.middlewares import CANONICAL, KIND
@@ -48,6 +55,7 @@ logger = logging.getLogger(__name__)
 # without max-age=0 the RFC2616 policy trusts heuristic freshness and misses new items.
 REVALIDATE = {"Cache-Control": "max-age=0"}
 FEED_DATE = "cw_feed_date"
+LISTING_DATE = "cw_listing_date"
 RETRY = "cw_retry"  # request meta: a remembered failure being retried
 DISCOVERED = "cw_discovered"  # request meta: an entry point found on a page, not declared
 DEFAULT_BACKOFF_HOURS = (24.0, 168.0, 672.0)  # 1 day, 1 week, 4 weeks
@@ -196,8 +204,16 @@ class SourceSpider(Spider):
 
     def parse_listing(self, response: Response) -> Iterator[Request]:
         self._entry_ok(response)
-        links = [(response.urljoin(h), None) for h in response.xpath("//a/@href").getall()]
-        found = list(self._articles(response, links))
+        dates = (
+            discovery.link_dates(response.text, response.url)
+            if isinstance(response, TextResponse)
+            else {}
+        )
+        links = [
+            (url, parse_date(dates[url]) if url in dates else None)
+            for url in (response.urljoin(h) for h in response.xpath("//a/@href").getall())
+        ]
+        found = list(self._articles(response, links, hint=LISTING_DATE))
         yield from found
         if isinstance(response, TextResponse):
             yield from self._linked_feeds(response)
@@ -258,9 +274,14 @@ class SourceSpider(Spider):
         yield from self._articles(response, [(loc, None) for loc in locs])
 
     def _articles(
-        self, response: Response, links: Iterable[tuple[str, datetime | None]]
+        self,
+        response: Response,
+        links: Iterable[tuple[str, datetime | None]],
+        hint: str = FEED_DATE,
     ) -> Iterator[Request]:
-        for url, feed_date in links:
+        """Requests for the article links among ``links`` (URL, the date the feed or listing
+        gave it — ``hint`` names which)."""
+        for url, date_hint in links:
             if not self.is_article_url(url):
                 continue
             canonical = self.canonical(url)
@@ -268,7 +289,9 @@ class SourceSpider(Spider):
                 continue
             self._scheduled.add(canonical)
             self.crawler.stats.inc_value("clusterwatch/article_links")
-            yield self._article_request(url, canonical, feed_date)
+            request = self._article_request(url, canonical, None)
+            request.meta[hint] = date_hint
+            yield request
 
     def _article_request(
         self, url: str, canonical: str, feed_date: datetime | None, retry: bool = False
@@ -314,7 +337,7 @@ class SourceSpider(Spider):
                 response.body,
                 response.url,
                 self.extraction,
-                DateHints(feed=feed_date),
+                DateHints(feed=feed_date, listing=response.meta.get(LISTING_DATE)),
                 content_type=headers.get("Content-Type"),
                 template=self.template_lines(),
             )

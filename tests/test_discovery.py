@@ -692,3 +692,19 @@ def test_swaps_replace_the_pagination_block(kind: str) -> None:
         got = _next_anchors(mutated, listing)
         assert len(got) == len(_next_anchors(fresh, listing)) >= 1, (kind, listing.url)
         assert not mutated.xpath("//link[contains(@rel, 'next')]"), (kind, listing.url)
+
+
+def test_link_dates_read_the_date_written_next_to_each_link() -> None:
+    from scraper.discovery import link_dates
+
+    page = """<html><body><ul>
+    <li><span>12.03.2026</span> <a href="/news/1.html">Erste Meldung</a></li>
+    <li><a href="/news/2.html">Zweite Meldung</a><p>5. Februar 2026 · Teaser</p></li>
+    <li><a href="/news/3.html">Ohne Datum</a></li></ul>
+    <p>01.01.2026 und 02.01.2026: <a href="/news/4.html">zwei Daten, keins gehört dazu</a></p>
+    </body></html>"""
+    found = link_dates(page, "https://example.org/liste.html")
+    assert found == {
+        "https://example.org/news/1.html": "12.03.2026",
+        "https://example.org/news/2.html": "5. Februar 2026",
+    }

@@ -40,10 +40,10 @@ def test_unhealthy_then_recovered_then_no_repeat_after_restart(
     tmp_path: Path, db_url: str, repository: Repository, alert_endpoint: AlertEndpoint
 ) -> None:
     config = make_config(tmp_path, db_url, alert_endpoint)
-    record_run(repository, SOURCE, article_links=5)
+    record_run(repository, SOURCE, article_links=5, items_new=2)
     assert Alerter(config).update(evaluate(config, repository)) == []  # first look, healthy
 
-    record_run(repository, SOURCE, article_links=5, errors=99)
+    record_run(repository, SOURCE, article_links=5, items_new=2, errors=99)
     sent = Alerter(config).update(evaluate(config, repository))
     assert [(a.source, a.kind) for a in sent] == [(SOURCE, "unhealthy")]
     messages = alert_endpoint.wait_for(lambda m: len(m) == 1)
@@ -54,7 +54,7 @@ def test_unhealthy_then_recovered_then_no_repeat_after_restart(
     # A restarted service (new Alerter, same data dir) does not repeat the alert.
     assert Alerter(config).update(evaluate(config, repository)) == []
 
-    record_run(repository, SOURCE, article_links=5)
+    record_run(repository, SOURCE, article_links=5, items_new=2)
     sent = Alerter(config).update(evaluate(config, repository))
     assert [(a.source, a.kind) for a in sent] == [(SOURCE, "recovered")]
     messages = alert_endpoint.wait_for(lambda m: len(m) == 2)

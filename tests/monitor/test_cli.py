@@ -136,7 +136,7 @@ def test_log_prints_the_runs_log_file(crawled: Crawled) -> None:
     assert result.stdout.strip() == Path(run.log_path).read_text("utf-8").strip()
 
     missing = crawled.run("log", str(run.id + 1000))
-    assert missing.returncode == 1
+    assert missing.returncode == 2
     assert f"no crawl run {run.id + 1000}" in missing.stderr
 
 
@@ -175,6 +175,21 @@ def test_status_is_0_when_healthy(crawled: Crawled) -> None:
 def test_crawl_of_an_unknown_source_exits_2(crawled: Crawled) -> None:
     result = crawled.run("crawl", "nosuchsource")
     assert result.returncode == 2
-    assert "unknown source(s): nosuchsource" in result.stderr
+    assert "unknown source 'nosuchsource'" in result.stderr
     assert SOURCE in result.stderr, "the message names the known sources"
     assert len(crawled.repository.runs()) == 1, "nothing was crawled"
+
+
+@pytest.mark.e2e
+def test_runs_and_status_as_json(crawled: Crawled) -> None:
+    (run,) = crawled.repository.runs()
+    result = crawled.run("runs", "--format", "json")
+    assert result.returncode == 0, result.stderr
+    (row,) = json.loads(result.stdout)
+    assert row["id"] == run.id and row["source"] == SOURCE and row["trigger"] == "cli"
+    assert row["finish_reason"] == "finished" and row["items_new"] == run.items_new
+    status = crawled.run("status", "--format", "json")
+    assert status.returncode == 0, status.stdout
+    sources = {s["source"]: s for s in json.loads(status.stdout)["sources"]}
+    assert sources[SOURCE]["verdict"] == "healthy"
+    assert sources[SOURCE]["last_run"]["id"] == run.id

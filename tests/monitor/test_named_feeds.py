@@ -170,6 +170,10 @@ def test_the_cli_refuses_a_bad_feed_definition_at_start(tmp_path: Path) -> None:
     )
     assert result.returncode == 2, result.stderr
     line = " ".join(result.stderr.split())
-    assert "[feeds.bio-nrw]: unknown topic 'Biotech'; unknown source 'biotech.example'" in line
+    assert (
+        f"clusterwatch: configuration error: {toml}: [feeds.bio-nrw]: unknown topic 'Biotech'"
+        in line
+    )
+    assert "(did you mean 'Biotechnologie'?); unknown source 'biotech.example'" in line
     assert "Traceback" not in result.stderr
     assert not (tmp_path / "data").exists()  # refused before touching anything

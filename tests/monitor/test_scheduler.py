@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
@@ -345,3 +346,49 @@ def _alive(pid: int | None) -> bool:
     except ProcessLookupError:
         return False
     return True
+
+
+# -- restart safety ----------------------------------------------------------------------------
+
+
+def test_a_source_whose_last_run_was_stopped_is_caught_up_at_once(harness: Harness) -> None:
+    # SIGTERM during the start-up crawls: the runs say "shutdown" although they are recent.
+    now = datetime.now(UTC)
+    for source, reason in (("stopped", "shutdown"), ("killed", "killed"), ("fine", "finished")):
+        run_id = harness.repository.start_run(source, "startup", None, None)
+        harness.repository.finish_run(run_id, finish_reason=reason)
+        harness.repository.update_run(run_id, started_at=now - timedelta(seconds=1))
+    scheduler = harness.scheduler(Source("stopped", 60), Source("killed", 60), Source("fine", 60))
+    started = time.time()
+    scheduler.start()
+    for source in ("stopped", "killed"):
+        first = wait_for(lambda s=source: harness.events(s, "start"), 5, f"{source} to catch up")
+        assert first[0]["trigger"] == "startup" and first[0]["t"] - started < 1.5
+    due = scheduler.next_run_time("fine")
+    assert due is not None and due > datetime.now(UTC) + timedelta(seconds=50)
+
+
+def test_runs_left_open_by_a_dead_process_are_closed_as_interrupted(harness: Harness) -> None:
+    from monitor.scheduler import close_dead_runs
+
+    repository = harness.repository
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    orphan = repository.start_run("alpha", "scheduled", None, dead.pid)
+    no_pid = repository.start_run("beta", "scheduled", None, None)
+    alive = repository.start_run("gamma", "manual", None, os.getpid())  # a crawl still running
+    old = repository.start_run("delta", "scheduled", None, os.getpid())
+    # Another machine's run (shared PostgreSQL): its process cannot be checked here …
+    elsewhere = repository.start_run("epsilon", "scheduled", None, dead.pid)
+    repository.update_run(elsewhere, stats={"clusterwatch/host": "other-host"})
+    # … but nothing runs longer than the crawl timeout (1 minute in the harness).
+    repository.update_run(old, started_at=datetime.now(UTC) - timedelta(minutes=2))
+
+    closed = close_dead_runs(repository, harness.config.crawl_timeout_minutes * 60)
+    assert sorted(run.id for run in closed) == sorted([orphan, no_pid, old])
+    for run_id in (orphan, no_pid, old):
+        run = repository.run(run_id)
+        assert run is not None and run.finish_reason == "interrupted" and run.finished_at
+    for run_id in (alive, elsewhere):
+        run = repository.run(run_id)
+        assert run is not None and run.finished_at is None

@@ -148,3 +148,66 @@ def test_named_feeds_are_listed_with_their_query_and_formats(
     assert "keywords not: Stellenanzeige" in text and "score ≥ 3" in text
     assert set(row.xpath(".//a/@href")) == {f"/feeds/bio-nrw.{s}" for s in ("xml", "atom", "json")}
     assert doc.xpath("//a[@href='/feeds.opml']") and doc.xpath("//a[@href='/feeds/all.json']")
+
+
+def test_operator_details_cause_last_success_next_run_berlin_times_and_scale(
+    tmp_path: Path, db_url: str, repository: Repository
+) -> None:
+    ok_start = datetime(2026, 7, 1, 8, 0, tzinfo=UTC)  # 10:00 in Berlin (summer time)
+    record_run(
+        repository,
+        "openpr",
+        started_at=ok_start,
+        finished_at=ok_start,
+        article_links=5,
+        items_new=7,
+    )
+    failing = {
+        "clusterwatch/entry/attempted": 1,
+        "clusterwatch/entry/ok": 0,
+        "clusterwatch/entry/failures": [
+            {
+                "url": "https://www.openpr.de/rss/openpr.xml",
+                "kind": "feed",
+                "cause": "feed answered HTTP 503",
+            }
+        ],
+    }
+    later = ok_start + timedelta(hours=1)
+    record_run(repository, "openpr", started_at=later, finished_at=later, errors=1, stats=failing)
+    scheduled = datetime(2026, 7, 1, 10, 30, tzinfo=UTC)
+    config = make_config(tmp_path, db_url)
+    body = render_status(
+        config,
+        repository,
+        now=later + timedelta(minutes=5),
+        next_run=lambda source: scheduled if source == "openpr" else None,
+    )
+    doc = lxml.html.document_fromstring(body)
+    row = doc.get_element_by_id("source-openpr")
+    cause = row.xpath(".//ul[@class='reasons']/li[@data-rule='entry.unreachable']")[0]
+    assert "feed answered HTTP 503" in cause.text_content()
+    assert "entry.unreachable" in cause.text_content()  # the rule id is cited
+    times = {t.get("datetime"): (t.text, t.get("title")) for t in row.xpath(".//time")}
+    # Last success (the run at 08:00 UTC) and the scheduled next run, in Berlin time.
+    assert times[ok_start.isoformat()] == ("2026-07-01 10:00 CEST", "2026-07-01 08:00 UTC")
+    assert times[scheduled.isoformat()] == ("2026-07-01 12:30 CEST", "2026-07-01 10:30 UTC")
+    scale = row.xpath(".//svg[contains(@class, 'chart')]/text[@class='scale']/text()")
+    assert scale == ["7", "0"]  # the peak at the top, zero at the base line
+
+
+def test_degraded_source_is_shown_as_such(
+    tmp_path: Path, db_url: str, repository: Repository
+) -> None:
+    stats = {
+        "clusterwatch/articles/fetched": 4,
+        "clusterwatch/provenance/title/declared": 4,
+        "clusterwatch/provenance/body/declared": 4,
+        "clusterwatch/provenance/date/htmldate": 4,
+    }
+    record_run(repository, "clib", article_links=4, items_new=4, stats=stats)
+    body, doc = page(make_config(tmp_path, db_url), repository)
+    row = doc.get_element_by_id("source-clib")
+    assert row.xpath(".//span[contains(@class, 'verdict')]/text()") == ["degraded"]
+    assert row.xpath(".//li[@data-rule='extraction.drift']")
+    assert "1 degraded of 4 sources" in body
