@@ -144,6 +144,16 @@ KEYWORD_BATCH = 500
 
 
 @dataclass(frozen=True)
+class StoryKey:
+    """A story's identity and what changes its feed entry."""
+
+    id: int
+    lead_article_id: int | None
+    updated_at: datetime | None
+    topics: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class Terms:
     """All of ``all``, at least one of ``any`` (when given), none of ``none``."""
 
@@ -187,6 +197,17 @@ class StoryQuery:
     sources: Terms = Terms()
     keywords: Terms = Terms()
     min_score: float | None = None
+
+    @classmethod
+    def of(cls, source: str | None, topic: str | None, query: StoryQuery | None) -> StoryQuery:
+        """``query`` narrowed to a source's stories and a topic key."""
+        query = query or cls()
+        if topic:
+            query = replace(query, topics=(*query.topics, Terms(all=(topic,))))
+        if source:
+            sources = query.sources
+            query = replace(query, sources=replace(sources, all=(*sources.all, source)))
+        return query
 
     def conditions(self) -> list[Any]:
         found: list[Any] = []
@@ -605,12 +626,7 @@ class Repository:
         """The newest published stories (of a source: those it has a member in; with a topic
         key such as "region:Sachsen"; matching a named feed's ``query``), each with its lead
         version and the other places it appeared."""
-        query = query or StoryQuery()
-        if topic:
-            query = replace(query, topics=(*query.topics, Terms(all=(topic,))))
-        if source:
-            sources = query.sources
-            query = replace(query, sources=replace(sources, all=(*sources.all, source)))
+        query = StoryQuery.of(source, topic, query)
         with self.session() as s:
             stmt = select(Story).where(Story.published.is_(True), *query.conditions())
             stmt = stmt.order_by(Story.order_at.desc(), Story.id.desc())
@@ -628,6 +644,37 @@ class Repository:
                     break
                 offset += batch
             return result[:limit]
+
+    def feed_story_keys(
+        self, source: str | None, query: StoryQuery | None = None
+    ) -> list[StoryKey]:
+        """Every story a feed holds, oldest first, as the little that decides whether an
+        archive page must be rendered again (RFC 5005 archives)."""
+        query = StoryQuery.of(source, None, query)
+        columns: list[Any] = [Story.id, Story.lead_article_id, Story.updated_at, Story.topics]
+        if query.keywords:
+            columns += [Article.title, Article.text]
+        stmt = select(*columns).where(Story.published.is_(True), *query.conditions())
+        if query.keywords:
+            stmt = stmt.join(Article, Article.id == Story.lead_article_id)
+        stmt = stmt.order_by(Story.order_at.asc(), Story.id.asc())
+        keys = []
+        with self.session() as s:
+            for row in s.execute(stmt).yield_per(1000):
+                if query.keywords and not query.keywords.matches_text(f"{row[4]}\n{row[5]}"):
+                    continue
+                keys.append(StoryKey(row[0], row[1], row[2], tuple(row[3] or ())))
+        return keys
+
+    def stories_by_id(self, ids: Sequence[int]) -> list[FeedStory]:
+        """These stories with their lead and other members, in the order given."""
+        found: dict[int, FeedStory] = {}
+        with self.session() as s:
+            for start in range(0, len(ids), 500):
+                chunk = list(ids[start : start + 500])
+                stories = list(s.scalars(select(Story).where(Story.id.in_(chunk))))
+                found.update((fs.story.id, fs) for fs in self._with_members(s, stories))
+        return [found[i] for i in ids if i in found]
 
     def _with_members(self, s: Session, stories: list[Story]) -> list[FeedStory]:
         if not stories:

@@ -15,6 +15,7 @@ readers get 304s. Writes are atomic (temp file in the same directory + ``os.repl
 
 from __future__ import annotations
 
+import hashlib
 import html
 import json
 import os
@@ -27,6 +28,7 @@ from pathlib import Path
 
 import nh3
 from feedgen.feed import FeedEntry, FeedGenerator
+from lxml import etree
 
 from db.models import Article
 from db.repository import FeedStory, Repository, StoryQuery, Terms
@@ -40,6 +42,11 @@ DESCRIPTION_CHARS = 300
 # the project's own start, not the Unix epoch: validators call 1970 "implausible".
 EMPTY_FEED_DATE = datetime(2024, 1, 1, tzinfo=UTC)
 OPML_FILE = "feeds.opml"
+ARCHIVE_DIR = "archive"
+ARCHIVE_FORMATS = ("xml", "atom")  # JSON Feed has no archive relation
+ARCHIVE_LAYOUT = 1  # bump when archive pages must all be rendered again
+ATOM_NS = "http://www.w3.org/2005/Atom"
+HISTORY_NS = "http://purl.org/syndication/history/1.0"
 JSON_FEED_VERSION = "https://jsonfeed.org/version/1.1"
 # The formats of every feed: file suffix → media type (the self links name it too).
 FORMATS = {
@@ -88,8 +95,16 @@ def build_feeds(
     changed: list[Path] = []
     specs = feed_specs(sources, config)
     for spec in specs:
+        pages, archived = write_archives(config, repository, spec, labels, target)
+        changed += archived
         stories = repository.feed_stories(spec.source, config.feed_max_entries, query=spec.query)
         rss, atom = render_feed(config, spec, stories, labels)
+        if pages:  # RFC 5005: the subscription document points at the newest archive
+            base = config.base_url
+            rss, atom = (
+                with_history(doc, {"prev-archive": archive_url(base, spec.name, pages, sfx)})
+                for doc, sfx in ((rss, "xml"), (atom, "atom"))
+            )
         documents = {
             "xml": rss,
             "atom": atom,
@@ -166,17 +181,113 @@ def _terms(match: Match, key: Callable[[str], str]) -> Terms:
     )
 
 
+def write_archives(
+    config: Config,
+    repository: Repository,
+    spec: FeedSpec,
+    labels: dict[str, str],
+    target: Path,
+) -> tuple[int, list[Path]]:
+    """RFC 5005 archive documents of one feed: ``archive/<feed>/<k>.xml|.atom``.
+
+    Pages are counted from the oldest story, ``feed_max_entries`` each, so a page keeps its
+    entries when new stories arrive; only complete pages are archived, and the newest N
+    stay in the subscription document, so the two together hold every story. A page is
+    rendered again only when its stories (id, lead, update, topics) or its neighbours
+    changed — a signature per page is kept in ``pages.json``. Returns (pages, changed).
+    """
+    size = config.feed_max_entries
+    keys = repository.feed_story_keys(spec.source, spec.query)
+    pages = max(0, (len(keys) - 1) // size)
+    folder = target / ARCHIVE_DIR / spec.name
+    if pages == 0 and not folder.exists():
+        return 0, []
+    folder.mkdir(parents=True, exist_ok=True)
+    index = folder / "pages.json"
+    try:
+        known = json.loads(index.read_text("utf-8"))
+    except (FileNotFoundError, ValueError):
+        known = {}
+    base = config.base_url
+    signatures: dict[str, str] = {}
+    changed: list[Path] = []
+    for page in range(1, pages + 1):
+        chunk = keys[(page - 1) * size : page * size]
+        signature = hashlib.sha256(
+            json.dumps(
+                [
+                    ARCHIVE_LAYOUT,
+                    spec.title,
+                    base,
+                    labels,
+                    page == pages,
+                    [[k.id, k.lead_article_id, str(k.updated_at), list(k.topics)] for k in chunk],
+                ],
+                sort_keys=True,
+            ).encode("utf-8")
+        ).hexdigest()
+        signatures[str(page)] = signature
+        paths = {suffix: folder / f"{page}.{suffix}" for suffix in ARCHIVE_FORMATS}
+        if known.get(str(page)) == signature and all(p.exists() for p in paths.values()):
+            continue
+        stories = repository.stories_by_id([k.id for k in reversed(chunk)])  # newest first
+        own_url = archive_url(base, spec.name, page, "xml")
+        rss, atom = render_feed(config, spec, stories, labels, own_url)
+        rendered = {"xml": rss, "atom": atom}
+        for suffix, path in paths.items():
+            links = {"current": feed_url(base, spec.name, suffix)}
+            if page > 1:
+                links["prev-archive"] = archive_url(base, spec.name, page - 1, suffix)
+            if page < pages:
+                links["next-archive"] = archive_url(base, spec.name, page + 1, suffix)
+            document = with_history(rendered[suffix], links, archive=True)
+            if write_if_changed(path, document):
+                changed.append(path)
+    for path in folder.iterdir():  # pages that no longer exist (fewer stories after reclassify)
+        stem = path.name.split(".", 1)[0]
+        if stem.isdigit() and int(stem) > pages:
+            path.unlink()
+            changed.append(path)
+    write_if_changed(index, (json.dumps(signatures, indent=1, sort_keys=True) + "\n").encode())
+    return pages, changed
+
+
+def archive_url(base: str, name: str, page: int, suffix: str) -> str:
+    return f"{base.rstrip('/')}/feeds/{ARCHIVE_DIR}/{name}/{page}.{suffix}"
+
+
+def with_history(document: bytes, links: dict[str, str], archive: bool = False) -> bytes:
+    """``document`` (RSS or Atom) with RFC 5005 ``atom:link``s (prev-archive, next-archive,
+    current) after its own links and, for an archive document, ``<fh:archive/>``."""
+    root = etree.fromstring(document, etree.XMLParser(remove_blank_text=True))
+    parent = root if root.tag == f"{{{ATOM_NS}}}feed" else root.find("channel")
+    media_type = FORMATS["atom" if parent is root else "xml"]
+    position = max(
+        (i + 1 for i, child in enumerate(parent) if child.tag == f"{{{ATOM_NS}}}link"),
+        default=len(parent),
+    )
+    for rel, href in links.items():
+        element = etree.Element(f"{{{ATOM_NS}}}link", rel=rel, href=href, type=media_type)
+        parent.insert(position, element)
+        position += 1
+    if archive:
+        parent.insert(position, etree.Element(f"{{{HISTORY_NS}}}archive", nsmap={"fh": HISTORY_NS}))
+    return bytes(etree.tostring(root, pretty_print=True, xml_declaration=True, encoding="UTF-8"))
+
+
 def render_feed(
     config: Config,
     spec: FeedSpec,
     stories: Sequence[FeedStory | Article],
     labels: dict[str, str],
+    self_url: str | None = None,
 ) -> tuple[bytes, bytes]:
-    """The RSS 2.0 and Atom documents of one feed (entries newest first, as given)."""
+    """The RSS 2.0 and Atom documents of one feed (entries newest first, as given);
+    ``self_url`` for an archive page (the document's own URL, with its suffix)."""
     entries = _as_stories(stories)
     base = config.base_url  # feed_base_url, else the configured host and port
-    rss_gen = _feed_generator(spec, base, "xml", entries)
-    atom_gen = _feed_generator(spec, base, "atom", entries)
+    rss_gen = _feed_generator(spec, base, "xml", entries, self_url)
+    atom_gen = _feed_generator(spec, base, "atom", entries, self_url)
     for story in entries:
         _fill_entry(rss_gen.add_entry(order="append"), story, labels)
         _fill_entry(atom_gen.add_entry(order="append"), story, labels)
@@ -200,9 +311,16 @@ def feed_url(base: str, name: str, suffix: str) -> str:
 
 
 def _feed_generator(
-    spec: FeedSpec, base: str, suffix: str, stories: Sequence[FeedStory]
+    spec: FeedSpec,
+    base: str,
+    suffix: str,
+    stories: Sequence[FeedStory],
+    self_url: str | None = None,
 ) -> FeedGenerator:
-    self_url = feed_url(base, spec.name, suffix)
+    if self_url is not None:
+        self_url = self_url.rsplit(".", 1)[0] + f".{suffix}"
+    else:
+        self_url = feed_url(base, spec.name, suffix)
     media_type = FORMATS[suffix]
     gen = FeedGenerator()
     gen.load_extension("dc", atom=False, rss=True)

@@ -29,7 +29,7 @@ from starlette.types import ASGIApp
 
 from db.repository import Repository
 from monitor.errors import describe
-from monitor.feeds import FORMATS, OPML_FILE
+from monitor.feeds import ARCHIVE_DIR, FORMATS, OPML_FILE
 from monitor.health import NextRun
 from monitor.threaded import ThreadedServer, serve_foreground
 from scraper.config import Config
@@ -41,6 +41,7 @@ logger = logging.getLogger(__name__)
 FEED_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]*\.(xml|atom|json)$")
 FEED_MEDIA_TYPES = {suffix: f"{media}; charset=utf-8" for suffix, media in FORMATS.items()}
 OPML_MEDIA_TYPE = "text/x-opml; charset=utf-8"
+ARCHIVE_PAGE = re.compile(r"^[1-9][0-9]*\.(xml|atom)$")
 # Readers should revalidate every time: a 304 is cheap and new items show up at once.
 FEED_CACHE_CONTROL = "no-cache"
 STATUS_PAGE_MODULE = "monitor.status_page"
@@ -142,6 +143,17 @@ class Handlers:
         if match is None or feed is None:
             return PlainTextResponse(f"no feed {name!r}\n", status_code=404)
         return self._published_file(request, feed, FEED_MEDIA_TYPES[match.group(1)])
+
+    def feed_archive(self, request: Request) -> Response:
+        """An RFC 5005 archive page: ``/feeds/archive/<feed>/<k>.xml|.atom``."""
+        name, page = request.path_params["name"], request.path_params["page"]
+        match = ARCHIVE_PAGE.match(page)
+        valid = match is not None and FEED_NAME.match(f"{name}.xml") is not None
+        path = self.config.feeds_dir / ARCHIVE_DIR / name / page
+        document = read_feed_file(path) if valid else None
+        if match is None or document is None:
+            return PlainTextResponse(f"no archive page {name}/{page}\n", status_code=404)
+        return self._published_file(request, document, FEED_MEDIA_TYPES[match.group(1)])
 
     def opml(self, request: Request) -> Response:
         document = read_feed_file(self.config.feeds_dir / OPML_FILE)
@@ -284,6 +296,7 @@ def create_app(config: Config, next_run: NextRun | None = None) -> Starlette:
         Route("/feeds/", handlers.feed_index, methods=read_only, middleware=gzipped),
         Route("/feeds/{name}", handlers.feed, methods=read_only),
         Route(f"/{OPML_FILE}", handlers.opml, methods=read_only),
+        Route(f"/feeds/{ARCHIVE_DIR}/{{name}}/{{page}}", handlers.feed_archive, methods=read_only),
         Route("/healthz", handlers.healthz, methods=read_only),
         Route("/metrics", handlers.metrics, methods=read_only),
         Route("/runs/{run_id:int}/log", handlers.run_log, methods=read_only, middleware=gzipped),

@@ -17,6 +17,7 @@ from urllib.parse import urlsplit
 from lxml import etree
 
 ATOM = "http://www.w3.org/2005/Atom"
+HISTORY = "http://purl.org/syndication/history/1.0"
 NS = {"atom": ATOM, "dc": "http://purl.org/dc/elements/1.1/"}
 # The W3C validator calls dates before 1990 or in the future "implausible".
 EARLIEST = datetime(1990, 1, 1, tzinfo=UTC)
@@ -71,16 +72,36 @@ def _rfc3339(value: str | None, what: str, errors: list[str], required: bool = T
     _plausible(datetime.fromisoformat(value.strip().replace("Z", "+00:00")), what, errors)
 
 
-def check_feed(body: bytes, suffix: str, served_at: str) -> list[str]:
+def check_feed(body: bytes, suffix: str, served_at: str, archive: bool = False) -> list[str]:
     """Errors of the document ``body`` (``xml`` RSS, ``atom``, ``json``) served at
-    ``served_at``."""
+    ``served_at``; ``archive``: an RFC 5005 archive document."""
     if suffix == "json":
         return check_json_feed(body, served_at)
     try:
         root = etree.fromstring(body)
     except etree.XMLSyntaxError as exc:
         return [f"not well-formed XML: {exc}"]
-    return check_rss(root, served_at) if suffix == "xml" else check_atom(root, served_at)
+    errors = check_rss(root, served_at) if suffix == "xml" else check_atom(root, served_at)
+    return errors + check_history(root, archive)
+
+
+def check_history(root: Any, archive: bool) -> list[str]:
+    """RFC 5005 §4: archive documents carry fh:archive and link to the subscription
+    document (current); archive links are absolute; a subscription document is no archive."""
+    errors: list[str] = []
+    parent = root if root.tag == f"{{{ATOM}}}feed" else root.find("channel")
+    marked = parent.find(f"{{{HISTORY}}}archive") is not None
+    if marked != archive:
+        errors.append("fh:archive missing" if archive else "fh:archive in a subscription feed")
+    links = {link.get("rel"): link.get("href") for link in parent.findall("atom:link", NS)}
+    if archive and not _absolute(links.get("current")):
+        errors.append("archive document without a 'current' link")
+    for rel in ("prev-archive", "next-archive", "current"):
+        if rel in links and not _absolute(links[rel]):
+            errors.append(f"{rel} link is not absolute")
+    if not archive and "next-archive" in links:
+        errors.append("a subscription document has no next-archive")
+    return errors
 
 
 def check_rss(root: Any, served_at: str) -> list[str]:
