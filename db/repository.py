@@ -4,12 +4,26 @@ from __future__ import annotations
 
 import enum
 import json
+import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Select, String, and_, cast, delete, func, or_, select, text, update
+from sqlalchemy import (
+    Integer,
+    Select,
+    String,
+    and_,
+    cast,
+    delete,
+    func,
+    literal_column,
+    or_,
+    select,
+    text,
+    update,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -217,6 +231,52 @@ class StoryQuery:
         if self.min_score is not None:
             found.append(Story.relevance_score >= self.min_score)
         return found
+
+
+@dataclass
+class ArchivePage:
+    stories: list[FeedStory]
+    total: int  # matching stories on all pages
+
+
+_SEARCH_WORD = re.compile(r"\w+", re.UNICODE)
+
+
+def _search_condition(s: Session, search: str) -> Any | None:
+    """Story ids matching every word of ``search``; None when no word can be searched."""
+    words = _SEARCH_WORD.findall(search)
+    if s.get_bind().dialect.name == "sqlite":
+        # The trigram tokenizer needs at least three characters per searched string.
+        phrases = [f'"{w}"' for w in words if len(w) >= 3]
+        if not phrases:
+            return None
+        match = " AND ".join(phrases)
+        ids = text("SELECT rowid FROM story_search WHERE story_search MATCH :match")
+        return Story.id.in_(ids.bindparams(match=match).columns(rowid=Integer))
+    if not words:
+        return None
+    tsquery = " & ".join(f"{w}:*" for w in words)
+    return literal_column("stories.search_vector").op("@@")(func.to_tsquery("german", tsquery))
+
+
+def _index_story(s: Session, story_id: int, title: str | None, body: str | None) -> None:
+    """Keep the story's full-text entry in step with its lead (None: remove it)."""
+    if s.get_bind().dialect.name == "sqlite":
+        s.execute(text("DELETE FROM story_search WHERE rowid = :id"), {"id": story_id})
+        if title is not None or body is not None:
+            s.execute(
+                text("INSERT INTO story_search(rowid, title, body) VALUES (:id, :title, :body)"),
+                {"id": story_id, "title": title or "", "body": body or ""},
+            )
+        return
+    s.execute(
+        text(
+            "UPDATE stories SET search_vector = "
+            "setweight(to_tsvector('german', :title), 'A') || "
+            "setweight(to_tsvector('german', :body), 'B') WHERE id = :id"
+        ),
+        {"id": story_id, "title": title or "", "body": body or ""},
+    )
 
 
 def _has_topic(topic: str) -> Any:
@@ -574,6 +634,7 @@ class Repository:
         )
         if not members:
             story.published = False
+            _index_story(s, story_id, None, None)
             return
         rank = {name: i for i, name in enumerate(source_order)}
 
@@ -604,6 +665,7 @@ class Repository:
         if published and story.guid is None:
             story.guid = lead.canonical_url
             story.first_published_at = now
+        _index_story(s, story_id, lead.title, lead.text)
 
     def article(self, canonical_url: str) -> Article | None:
         with self.session() as s:
@@ -675,6 +737,46 @@ class Repository:
                 stories = list(s.scalars(select(Story).where(Story.id.in_(chunk))))
                 found.update((fs.story.id, fs) for fs in self._with_members(s, stories))
         return [found[i] for i in ids if i in found]
+
+    def archive_stories(
+        self,
+        query: StoryQuery | None = None,
+        search: str | None = None,
+        offset: int = 0,
+        limit: int = 20,
+    ) -> ArchivePage:
+        """One page of the archive: published stories newest first, filtered by ``query``
+        (topics, sources) and full-text ``search`` over the lead's title and text — SQLite
+        FTS5 (trigram: case-insensitive, inside compounds; words under 3 letters ignored)
+        or PostgreSQL full-text search with German stemming and prefix matching."""
+        query = query or StoryQuery()
+        conditions = [Story.published.is_(True), *query.conditions()]
+        with self.session() as s:
+            if search:
+                found = _search_condition(s, search)
+                if found is None:
+                    return ArchivePage([], 0)
+                conditions.append(found)
+            total = int(s.scalar(select(func.count()).select_from(Story).where(*conditions)) or 0)
+            stories = list(
+                s.scalars(
+                    select(Story)
+                    .where(*conditions)
+                    .order_by(Story.order_at.desc(), Story.id.desc())
+                    .offset(offset)
+                    .limit(limit)
+                )
+            )
+            return ArchivePage(self._with_members(s, stories), total)
+
+    def published_story(self, story_id: int) -> FeedStory | None:
+        """A published story with its lead and other members (the archive's permalink)."""
+        with self.session() as s:
+            story = s.get(Story, story_id)
+            if story is None or not story.published:
+                return None
+            found = self._with_members(s, [story])
+            return found[0] if found else None
 
     def _with_members(self, s: Session, stories: list[Story]) -> list[FeedStory]:
         if not stories:

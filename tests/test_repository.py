@@ -245,3 +245,36 @@ def test_stories_are_selected_by_a_feed_query_on_both_backends(repo: Repository)
     assert [k.topics for k in keys] == [tuple(rows[0][2]), tuple(rows[2][2])]  # oldest first
     found = repo.stories_by_id([keys[1].id, keys[0].id])
     assert [fs.lead.canonical_url for fs in found] == ["https://q/3", "https://q/1"]
+
+
+def test_archive_search_paging_and_filters_on_both_backends(repo: Repository) -> None:
+    """Full-text search over the lead: umlauts, any case, a word at the start of a compound
+    (FTS5 trigram on SQLite, German stemming with prefixes on PostgreSQL)."""
+    from db.repository import StoryQuery, Terms
+
+    texts = [
+        "Das Cluster legt seine Bioökonomiestrategie für Thüringen vor und lädt ein. " * 3,
+        "Wasserstoffnetze im Norden: das Netzwerk wächst um zwölf Mitglieder weiter. " * 3,
+        "Künstliche Intelligenz in der Fertigung, ein Bericht aus Süddeutschland heute. " * 3,
+    ]
+    for day, text in enumerate(texts):
+        rec = record(f"https://s/{day}", text, source="openpr" if day else "clib")
+        rec.published_at = datetime(2024, 2, day + 1, tzinfo=UTC)
+        repo.add_article(rec)
+
+    def found(search: str | None, **kw: object) -> list[str]:
+        page = repo.archive_stories(search=search, **kw)  # type: ignore[arg-type]
+        return [fs.lead.canonical_url for fs in page.stories]
+
+    assert found("BIOÖKONOMIE") == ["https://s/0"]  # compound, umlaut, upper case
+    assert found("wasserstoff mitglieder") == ["https://s/1"]  # every word
+    assert found("künstliche") == ["https://s/2"]
+    assert found("Quantencomputer") == []
+    assert found(None) == ["https://s/2", "https://s/1", "https://s/0"]
+    second = repo.archive_stories(offset=1, limit=1)
+    assert second.total == 3 and [fs.lead.canonical_url for fs in second.stories] == ["https://s/1"]
+    only_openpr = StoryQuery(sources=Terms(all=("openpr",)))
+    assert found(None, query=only_openpr) == ["https://s/2", "https://s/1"]
+    story = repo.archive_stories(search="Thüringen").stories[0].story
+    published = repo.published_story(story.id)
+    assert published is not None and published.lead.canonical_url == "https://s/0"
