@@ -41,6 +41,7 @@ logger = logging.getLogger(__name__)
 FEED_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]*\.(xml|atom|json)$")
 FEED_MEDIA_TYPES = {suffix: f"{media}; charset=utf-8" for suffix, media in FORMATS.items()}
 OPML_MEDIA_TYPE = "text/x-opml; charset=utf-8"
+ARCHIVE_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'"
 ARCHIVE_PAGE = re.compile(r"^[1-9][0-9]*\.(xml|atom)$")
 # Readers should revalidate every time: a 304 is cheap and new items show up at once.
 FEED_CACHE_CONTROL = "no-cache"
@@ -245,6 +246,36 @@ class Handlers:
             return HTMLResponse(self._unavailable_page(exc), status_code=503)
         return HTMLResponse(page)
 
+    def archive(self, request: Request) -> Response:
+        from monitor.archive_page import ArchiveFilters, render_archive
+        from monitor.sources import list_sources
+
+        sources = list_sources(self.config)
+        filters = ArchiveFilters.from_params(request.query_params, sources)
+        try:
+            page = render_archive(self.repository, sources, filters)
+        except Exception as exc:
+            if not _database_error(exc):
+                raise
+            return HTMLResponse(self._unavailable_page(exc), status_code=503)
+        return HTMLResponse(page, headers={"Content-Security-Policy": ARCHIVE_CSP})
+
+    def story(self, request: Request) -> Response:
+        from monitor.archive_page import render_story
+        from monitor.sources import list_sources
+
+        story_id = request.path_params["story_id"]
+        try:
+            found = self.repository.published_story(story_id)
+        except Exception as exc:
+            if not _database_error(exc):
+                raise
+            return HTMLResponse(self._unavailable_page(exc), status_code=503)
+        if found is None:
+            return PlainTextResponse(f"no story {story_id}\n", status_code=404)
+        page = render_story(found, list_sources(self.config))
+        return HTMLResponse(page, headers={"Content-Security-Policy": ARCHIVE_CSP})
+
     def _problem(self, exc: BaseException) -> str:
         problem = describe(exc, self.config.db_url)
         return problem.message if problem else "database unavailable"
@@ -297,6 +328,8 @@ def create_app(config: Config, next_run: NextRun | None = None) -> Starlette:
         Route("/feeds/{name}", handlers.feed, methods=read_only),
         Route(f"/{OPML_FILE}", handlers.opml, methods=read_only),
         Route(f"/feeds/{ARCHIVE_DIR}/{{name}}/{{page}}", handlers.feed_archive, methods=read_only),
+        Route("/archive", handlers.archive, methods=read_only, middleware=gzipped),
+        Route("/stories/{story_id:int}", handlers.story, methods=read_only, middleware=gzipped),
         Route("/healthz", handlers.healthz, methods=read_only),
         Route("/metrics", handlers.metrics, methods=read_only),
         Route("/runs/{run_id:int}/log", handlers.run_log, methods=read_only, middleware=gzipped),
