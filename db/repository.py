@@ -769,6 +769,20 @@ class Repository:
             )
             return ArchivePage(self._with_members(s, stories), total)
 
+    def reindex_search(self) -> int:
+        """Rebuild every story's full-text entry from its lead (after a bulk load, or if the
+        index was lost); returns the number of stories indexed."""
+        with self.session() as s:
+            rows = s.execute(
+                select(Story.id, Article.title, Article.text).join(
+                    Article, Article.id == Story.lead_article_id
+                )
+            ).all()
+            for story_id, title, body in rows:
+                _index_story(s, story_id, title, body)
+            s.commit()
+        return len(rows)
+
     def published_story(self, story_id: int) -> FeedStory | None:
         """A published story with its lead and other members (the archive's permalink)."""
         with self.session() as s:
