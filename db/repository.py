@@ -233,10 +233,15 @@ class StoryQuery:
         return found
 
 
+ARCHIVE_COUNT_CAP = 1000
+
+
 @dataclass
 class ArchivePage:
     stories: list[FeedStory]
-    total: int  # matching stories on all pages
+    total: int  # matching stories on all pages, at most ARCHIVE_COUNT_CAP
+    capped: bool = False  # more than ARCHIVE_COUNT_CAP match
+    more: bool = False  # an older page exists
 
 
 _SEARCH_WORD = re.compile(r"\w+", re.UNICODE)
@@ -757,17 +762,27 @@ class Repository:
                 if found is None:
                     return ArchivePage([], 0)
                 conditions.append(found)
-            total = int(s.scalar(select(func.count()).select_from(Story).where(*conditions)) or 0)
+            # Counting every match of a broad query at 100 k stories costs more than the page
+            # itself: count up to a cap ("1000+"), and read one row more than the page to
+            # know whether an older page exists.
+            capped = select(Story.id).where(*conditions).limit(ARCHIVE_COUNT_CAP + 1)
+            total = int(s.scalar(select(func.count()).select_from(capped.subquery())) or 0)
             stories = list(
                 s.scalars(
                     select(Story)
                     .where(*conditions)
                     .order_by(Story.order_at.desc(), Story.id.desc())
                     .offset(offset)
-                    .limit(limit)
+                    .limit(limit + 1)
                 )
             )
-            return ArchivePage(self._with_members(s, stories), total)
+            more = len(stories) > limit
+            return ArchivePage(
+                self._with_members(s, stories[:limit]),
+                min(total, ARCHIVE_COUNT_CAP),
+                capped=total > ARCHIVE_COUNT_CAP,
+                more=more,
+            )
 
     def reindex_search(self) -> int:
         """Rebuild every story's full-text entry from its lead (after a bulk load, or if the

@@ -108,14 +108,19 @@ def render_archive(
     offset = (filters.page - 1) * PER_PAGE
     page = repository.archive_stories(filters.query(), filters.search or None, offset, PER_PAGE)
     pages = max(1, -(-page.total // PER_PAGE))
+    counted = (
+        f"page {filters.page} · more than {page.total:,} stories"
+        if page.capped
+        else f"page {filters.page} of {pages} · {page.total} stories"
+    )
     items = "\n".join(_story_item(story, labels) for story in page.stories)
     if not items:
         items = '<li class="empty">No stories match.</li>'
     nav = []
     if filters.page > 1:
         nav.append(f'<a rel="prev" href="{escape(filters.link(page=filters.page - 1))}">newer</a>')
-    nav.append(f'<span class="small">page {filters.page} of {pages} · {page.total} stories</span>')
-    if filters.page < pages:
+    nav.append(f'<span class="small">{escape(counted)}</span>')
+    if page.more:
         nav.append(f'<a rel="next" href="{escape(filters.link(page=filters.page + 1))}">older</a>')
     source_options = [(s.name, s.label) for s in sources]
     topic_options = [(t.key, f"{t.kind}: {t.name}") for t in TOPICS if t.kind == "field"]

@@ -278,3 +278,18 @@ def test_archive_search_paging_and_filters_on_both_backends(repo: Repository) ->
     story = repo.archive_stories(search="Thüringen").stories[0].story
     published = repo.published_story(story.id)
     assert published is not None and published.lead.canonical_url == "https://s/0"
+
+
+def test_archive_count_is_capped_and_paging_still_knows_older_pages(
+    repo: Repository, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import db.repository
+
+    monkeypatch.setattr(db.repository, "ARCHIVE_COUNT_CAP", 2)
+    for n, topic in enumerate(["Wasserstoff", "Photonik", "Logistik", "Chemie"]):
+        text = f"Meldung {n} über {topic} mit eigenen Worten Nummer {n}. " * 4
+        repo.add_article(record(f"https://c/{n}", text))
+    page = repo.archive_stories(offset=0, limit=1)
+    assert (page.total, page.capped, page.more) == (2, True, True)
+    last = repo.archive_stories(offset=3, limit=1)
+    assert len(last.stories) == 1 and not last.more
