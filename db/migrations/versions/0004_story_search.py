@@ -1,4 +1,4 @@
-"""story search: full-text index over each story's lead (title and text) for the archive —
+"""story search and archive order: a full-text index over each story's lead (title, text) —
 SQLite FTS5 with the trigram tokenizer (case-insensitive, umlauts, words inside German
 compounds), PostgreSQL a tsvector with the 'german' configuration (stemming) and a GIN index
 
@@ -18,6 +18,9 @@ depends_on = None
 
 
 def upgrade() -> None:
+    # The archive and the feeds read published stories newest first: one index serves both
+    # the filter and the order (no sort of every published story for one page).
+    op.create_index("ix_stories_published_order", "stories", ["published", "order_at", "id"])
     if op.get_bind().dialect.name == "sqlite":
         op.execute("CREATE VIRTUAL TABLE story_search USING fts5(title, body, tokenize='trigram')")
         op.execute(
@@ -36,6 +39,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    op.drop_index("ix_stories_published_order", table_name="stories")
     if op.get_bind().dialect.name == "sqlite":
         op.execute("DROP TABLE story_search")
         return
