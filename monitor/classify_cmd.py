@@ -100,7 +100,11 @@ class ReclassifyReport:
 
 
 def reclassify(
-    repository: Repository, rules: classify.RuleSet, source: str | None, dry_run: bool
+    repository: Repository,
+    rules: classify.RuleSet,
+    source: str | None,
+    dry_run: bool,
+    source_order: list[str] = SOURCE_ORDER,
 ) -> ReclassifyReport:
     report = ReclassifyReport()
     changes = []
@@ -121,6 +125,6 @@ def reclassify(
         )
     if changes and not dry_run:
         report.stories_published, report.stories_withdrawn = repository.apply_classification(
-            changes, SOURCE_ORDER
+            changes, source_order
         )
     return report

@@ -434,6 +434,15 @@ def extract_pages(
         raise typer.Exit(1)
 
 
+def _relevance_rules(config: Config) -> Any:
+    from scraper.classify import rules_from_config
+    from scraper.settings import relevance_terms
+
+    return rules_from_config(
+        config.relevance.threshold, relevance_terms(config), dict(config.relevance.other_senses)
+    )
+
+
 @app.command()
 def explain(
     url: Annotated[str, typer.Argument(help="An article URL (any variant of it).")],
@@ -441,10 +450,9 @@ def explain(
 ) -> None:
     """Why an item was or was not published: its score, the rules that matched, its story."""
     from monitor.classify_cmd import explain as explain_item
-    from scraper.classify import DEFAULT_RULES
 
     config = _config()
-    found = explain_item(_repository(config), url, DEFAULT_RULES)
+    found = explain_item(_repository(config), url, _relevance_rules(config))
     if found is None:
         err.print(f"[red]not stored: {url}[/] (crawled sources only; see `clusterwatch runs`)")
         raise typer.Exit(1)
@@ -478,12 +486,13 @@ def reclassify(
 ) -> None:
     """Re-run relevance and topics over the stored items after a rule change."""
     from monitor.classify_cmd import reclassify as run_reclassify
-    from scraper.classify import DEFAULT_RULES
 
     config = _config()
     if source:
         _source_names(config, [source])
-    report = run_reclassify(_repository(config), DEFAULT_RULES, source, dry_run)
+    report = run_reclassify(
+        _repository(config), _relevance_rules(config), source, dry_run, config.stories.source_order
+    )
     prefix = "would change" if dry_run else "changed"
     console.print(
         f"{report.examined} items examined; {prefix}: {report.to_relevant} to relevant, "

@@ -342,6 +342,12 @@ def topics(title: str, text: str, extra: Sequence[str] = ()) -> list[str]:
     return found
 
 
+def rules_from_config(
+    threshold: float, terms: dict[str, float], other_senses: dict[str, float]
+) -> RuleSet:
+    return DEFAULT_RULES.with_extra(terms, other_senses, threshold)
+
+
 def rules_from_settings(settings: Any) -> RuleSet:
     """The default rule set plus the operator's ``[relevance]`` additions (Scrapy settings)."""
     positive = dict(settings.getdict("CLUSTERWATCH_RELEVANCE_TERMS") or {})

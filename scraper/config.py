@@ -84,6 +84,30 @@ class HealthConfig(HealthThresholds):
     sources: dict[str, HealthThresholds] = {}
 
 
+class RelevanceConfig(BaseModel):
+    """``[relevance]``: additions to the relevance rules (scraper/classify.py)."""
+
+    model_config = {"extra": "forbid"}
+
+    threshold: float = Field(default=3.0, gt=0)
+    # Regexes (case-insensitive) → weight: more cluster words, more other senses.
+    terms: dict[str, float] = {}
+    other_senses: dict[str, float] = {}
+
+
+class StoriesConfig(BaseModel):
+    """``[stories]``: when two copies are one announcement, and which copy leads."""
+
+    model_config = {"extra": "forbid"}
+
+    containment: float = Field(default=0.8, gt=0, le=1)
+    title_similarity: float = Field(default=0.4, ge=0, le=1)
+    edited_jaccard: float = Field(default=0.7, gt=0, le=1)
+    edited_containment: float = Field(default=0.85, gt=0, le=1)
+    # Lead-version ties: the announcing organisation's own site before portals.
+    source_order: list[str] = ["clib", "bmwe", "clusterplattform", "openpr"]
+
+
 class Config(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="CLUSTERWATCH_",
@@ -106,8 +130,13 @@ class Config(BaseSettings):
     max_page_bytes: int = Field(default=5 * 1024 * 1024, gt=0)
     concurrency_per_domain: int = Field(default=2, gt=0)
     autothrottle: bool = True
-    relevance_keywords: list[str] = ["cluster", "kompetenznetz", "innovationsnetzwerk"]
+    # Words that alone make an item relevant (each weighs the threshold); the scored rules
+    # (scraper/classify.py, [relevance]) decide everything else.
+    relevance_keywords: list[str] = []
+    relevance: RelevanceConfig = RelevanceConfig()
+    # Stories: the shingle Jaccard similarity from which two copies are one story.
     near_duplicate_threshold: float = Field(default=0.8, gt=0, le=1)
+    stories: StoriesConfig = StoriesConfig()
     # Failure memory: hours before the 1st, 2nd, 3rd … retry of a failed page (last repeats).
     retry_backoff_hours: list[float] = Field(default=[24.0, 168.0, 672.0], min_length=1)
     feed_max_entries: int = Field(default=100, gt=0)

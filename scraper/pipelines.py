@@ -96,6 +96,8 @@ class StorePipeline:
                 jaccard=settings.getfloat("CLUSTERWATCH_NEAR_DUPLICATE_THRESHOLD", 0.8),
                 containment=settings.getfloat("CLUSTERWATCH_STORY_CONTAINMENT", 0.8),
                 title_similarity=settings.getfloat("CLUSTERWATCH_STORY_TITLE_SIMILARITY", 0.4),
+                edited_jaccard=settings.getfloat("CLUSTERWATCH_STORY_EDITED_JACCARD", 0.7),
+                edited_containment=settings.getfloat("CLUSTERWATCH_STORY_EDITED_CONTAINMENT", 0.85),
             ),
             list(settings.getlist("CLUSTERWATCH_STORY_SOURCE_ORDER") or stories.SOURCE_ORDER),
         )

@@ -7,6 +7,7 @@ derives them again when ``-s CLUSTERWATCH_*`` overrides are given on the command
 
 from __future__ import annotations
 
+import re
 import sys
 from typing import Any
 
@@ -27,8 +28,17 @@ SCRAPY_ONLY = frozenset(
         "CLUSTERWATCH_STORY_CONTAINMENT",
         "CLUSTERWATCH_STORY_TITLE_SIMILARITY",
         "CLUSTERWATCH_STORY_SOURCE_ORDER",
+        "CLUSTERWATCH_STORY_EDITED_JACCARD",
+        "CLUSTERWATCH_STORY_EDITED_CONTAINMENT",
     }
 )
+
+
+def relevance_terms(config: Config) -> dict[str, float]:
+    """The operator's extra relevance terms; each plain keyword weighs the whole threshold."""
+    terms = {rf"\b{re.escape(k)}": config.relevance.threshold for k in config.relevance_keywords}
+    terms.update(config.relevance.terms)
+    return terms
 
 
 def scrapy_settings(config: Config) -> dict[str, Any]:
@@ -40,7 +50,15 @@ def scrapy_settings(config: Config) -> dict[str, Any]:
         "CLUSTERWATCH_MIRROR": config.mirror,
         "CLUSTERWATCH_LOGS_DIR": str(config.logs_dir.resolve()),
         "CLUSTERWATCH_RELEVANCE_KEYWORDS": list(config.relevance_keywords),
+        "CLUSTERWATCH_RELEVANCE_TERMS": relevance_terms(config),
+        "CLUSTERWATCH_RELEVANCE_OTHER_SENSES": dict(config.relevance.other_senses),
+        "CLUSTERWATCH_RELEVANCE_THRESHOLD": config.relevance.threshold,
         "CLUSTERWATCH_NEAR_DUPLICATE_THRESHOLD": config.near_duplicate_threshold,
+        "CLUSTERWATCH_STORY_CONTAINMENT": config.stories.containment,
+        "CLUSTERWATCH_STORY_TITLE_SIMILARITY": config.stories.title_similarity,
+        "CLUSTERWATCH_STORY_EDITED_JACCARD": config.stories.edited_jaccard,
+        "CLUSTERWATCH_STORY_EDITED_CONTAINMENT": config.stories.edited_containment,
+        "CLUSTERWATCH_STORY_SOURCE_ORDER": list(config.stories.source_order),
         "CLUSTERWATCH_RETRY_BACKOFF_HOURS": list(config.retry_backoff_hours),
         "CLUSTERWATCH_SOURCES": {
             name: override.model_dump(exclude_none=True)

@@ -51,3 +51,34 @@ def test_bad_input_is_refused_clearly(tmp_path: Path, monkeypatch: pytest.Monkey
     monkeypatch.setenv("CLUSTERWATCH_CONFIG", str(tmp_path / "missing.toml"))
     with pytest.raises(FileNotFoundError, match=r"missing\.toml"):
         Config()
+
+
+def test_relevance_and_story_settings_reach_the_crawl(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from scraper.classify import rules_from_settings, score
+    from scraper.settings import scrapy_settings
+
+    toml = tmp_path / "cw.toml"
+    toml.write_text(
+        'relevance_keywords = ["Verbundinitiative"]\n'
+        "[relevance]\nthreshold = 4\n"
+        '[relevance.other_senses]\n"\\\\bcluster-?sofa\\\\w*" = 6\n'
+        '[stories]\ncontainment = 0.9\nsource_order = ["openpr", "bmwe"]\n',
+        "utf-8",
+    )
+    monkeypatch.setenv("CLUSTERWATCH_CONFIG", str(toml))
+    config = Config()
+    settings = scrapy_settings(config)
+    assert settings["CLUSTERWATCH_STORY_CONTAINMENT"] == 0.9
+    assert settings["CLUSTERWATCH_STORY_SOURCE_ORDER"] == ["openpr", "bmwe"]
+    from scrapy.settings import Settings
+
+    rules = rules_from_settings(Settings(settings))
+    assert rules.threshold == 4
+    assert score("Die Verbundinitiative tagt", "Ein Treffen.", rules).relevant
+    assert not score("Neues Cluster-Sofa", "Das Cluster steht im Laden.", rules).relevant
+
+    toml.write_text("[stories]\ncontainmnet = 0.9\n", "utf-8")
+    with pytest.raises(ValidationError):
+        Config()
