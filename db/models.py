@@ -136,6 +136,9 @@ class Story(Base):
     topics: Mapped[list[str]] = mapped_column(JSON, default=list)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
+    # Published stories newest first (feeds, archive): filter and order from one index.
+    __table_args__ = (Index("ix_stories_published_order", "published", "order_at", "id"),)
+
 
 class LshBand(Base):
     """One LSH band of an article's MinHash: near-duplicate candidates by index lookup."""

@@ -4,12 +4,26 @@ from __future__ import annotations
 
 import enum
 import json
+import re
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Select, String, and_, cast, delete, func, or_, select, text, update
+from sqlalchemy import (
+    Integer,
+    Select,
+    String,
+    and_,
+    cast,
+    delete,
+    func,
+    literal_column,
+    or_,
+    select,
+    text,
+    update,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -138,6 +152,149 @@ class FeedStory:
     story: Story
     lead: Article
     others: list[Article]  # the other places it appeared
+
+
+KEYWORD_BATCH = 500
+
+
+@dataclass(frozen=True)
+class StoryKey:
+    """A story's identity and what changes its feed entry."""
+
+    id: int
+    lead_article_id: int | None
+    updated_at: datetime | None
+    topics: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Terms:
+    """All of ``all``, at least one of ``any`` (when given), none of ``none``."""
+
+    all: tuple[str, ...] = ()
+    any: tuple[str, ...] = ()
+    none: tuple[str, ...] = ()
+
+    def __bool__(self) -> bool:
+        return bool(self.all or self.any or self.none)
+
+    def conditions(self, has: Callable[[str], Any]) -> list[Any]:
+        found = [has(term) for term in self.all]
+        if self.any:
+            found.append(or_(*[has(term) for term in self.any]))
+        found += [~has(term) for term in self.none]
+        return found
+
+    def matches_text(self, text: str) -> bool:
+        """Keywords: each a case-insensitive substring, so "wasserstoff" also matches
+        "Wasserstoffnetz" (German compounds)."""
+        folded = text.casefold()
+
+        def has(word: str) -> bool:
+            return word.casefold() in folded
+
+        return (
+            all(has(w) for w in self.all)
+            and (not self.any or any(has(w) for w in self.any))
+            and not any(has(w) for w in self.none)
+        )
+
+
+@dataclass(frozen=True)
+class StoryQuery:
+    """Which published stories a feed holds: every topic group must hold (topics,
+    programmes, regions as topic keys), the sources are those of the story's members,
+    keywords are matched in the lead's title and text, ``min_score`` is the story's best
+    relevance score."""
+
+    topics: tuple[Terms, ...] = ()
+    sources: Terms = Terms()
+    keywords: Terms = Terms()
+    min_score: float | None = None
+
+    @classmethod
+    def of(cls, source: str | None, topic: str | None, query: StoryQuery | None) -> StoryQuery:
+        """``query`` narrowed to a source's stories and a topic key."""
+        query = query or cls()
+        if topic:
+            query = replace(query, topics=(*query.topics, Terms(all=(topic,))))
+        if source:
+            sources = query.sources
+            query = replace(query, sources=replace(sources, all=(*sources.all, source)))
+        return query
+
+    def conditions(self) -> list[Any]:
+        found: list[Any] = []
+        for group in self.topics:
+            found += group.conditions(_has_topic)
+        found += self.sources.conditions(_has_member_from)
+        if self.min_score is not None:
+            found.append(Story.relevance_score >= self.min_score)
+        return found
+
+
+ARCHIVE_COUNT_CAP = 1000
+
+
+@dataclass
+class ArchivePage:
+    stories: list[FeedStory]
+    total: int  # matching stories on all pages, at most ARCHIVE_COUNT_CAP
+    capped: bool = False  # more than ARCHIVE_COUNT_CAP match
+    more: bool = False  # an older page exists
+
+
+_SEARCH_WORD = re.compile(r"\w+", re.UNICODE)
+
+
+def _search_condition(s: Session, search: str) -> Any | None:
+    """Story ids matching every word of ``search``; None when no word can be searched."""
+    words = _SEARCH_WORD.findall(search)
+    if s.get_bind().dialect.name == "sqlite":
+        # The trigram tokenizer needs at least three characters per searched string.
+        phrases = [f'"{w}"' for w in words if len(w) >= 3]
+        if not phrases:
+            return None
+        match = " AND ".join(phrases)
+        ids = text("SELECT rowid FROM story_search WHERE story_search MATCH :match")
+        return Story.id.in_(ids.bindparams(match=match).columns(rowid=Integer))
+    if not words:
+        return None
+    tsquery = " & ".join(f"{w}:*" for w in words)
+    return literal_column("stories.search_vector").op("@@")(func.to_tsquery("german", tsquery))
+
+
+def _index_story(s: Session, story_id: int, title: str | None, body: str | None) -> None:
+    """Keep the story's full-text entry in step with its lead (None: remove it)."""
+    if s.get_bind().dialect.name == "sqlite":
+        s.execute(text("DELETE FROM story_search WHERE rowid = :id"), {"id": story_id})
+        if title is not None or body is not None:
+            s.execute(
+                text("INSERT INTO story_search(rowid, title, body) VALUES (:id, :title, :body)"),
+                {"id": story_id, "title": title or "", "body": body or ""},
+            )
+        return
+    s.execute(
+        text(
+            "UPDATE stories SET search_vector = "
+            "setweight(to_tsvector('german', :title), 'A') || "
+            "setweight(to_tsvector('german', :body), 'B') WHERE id = :id"
+        ),
+        {"id": story_id, "title": title or "", "body": body or ""},
+    )
+
+
+def _has_topic(topic: str) -> Any:
+    # JSON is text on SQLite and castable on PostgreSQL: one query for both.
+    return cast(Story.topics, String).contains(json.dumps(topic), autoescape=True)
+
+
+def _has_member_from(source: str) -> Any:
+    return (
+        select(Article.id)
+        .where(Article.story_id == Story.id, Article.source == source, Article.state == STORED)
+        .exists()
+    )
 
 
 @dataclass(frozen=True)
@@ -482,6 +639,7 @@ class Repository:
         )
         if not members:
             story.published = False
+            _index_story(s, story_id, None, None)
             return
         rank = {name: i for i, name in enumerate(source_order)}
 
@@ -512,6 +670,7 @@ class Repository:
         if published and story.guid is None:
             story.guid = lead.canonical_url
             story.first_published_at = now
+        _index_story(s, story_id, lead.title, lead.text)
 
     def article(self, canonical_url: str) -> Article | None:
         with self.session() as s:
@@ -525,43 +684,148 @@ class Repository:
             return list(s.scalars(stmt))
 
     def feed_stories(
-        self, source: str | None, limit: int, topic: str | None = None
+        self,
+        source: str | None,
+        limit: int,
+        topic: str | None = None,
+        query: StoryQuery | None = None,
     ) -> list[FeedStory]:
         """The newest published stories (of a source: those it has a member in; with a topic
-        key such as "region:Sachsen"), each with its lead version and the other places it
-        appeared."""
+        key such as "region:Sachsen"; matching a named feed's ``query``), each with its lead
+        version and the other places it appeared."""
+        query = StoryQuery.of(source, topic, query)
         with self.session() as s:
-            stmt = select(Story).where(Story.published.is_(True))
-            if topic:
-                # JSON is text on SQLite and castable on PostgreSQL: one query for both.
-                quoted = json.dumps(topic)
-                stmt = stmt.where(cast(Story.topics, String).contains(quoted, autoescape=True))
-            if source:
-                member = select(Article.id).where(
-                    Article.story_id == Story.id, Article.source == source, Article.state == STORED
-                )
-                stmt = stmt.where(member.exists())
-            stories = list(
-                s.scalars(stmt.order_by(Story.order_at.desc(), Story.id.desc()).limit(limit))
-            )
-            if not stories:
-                return []
-            members: dict[int, list[Article]] = {}
-            rows = s.scalars(
-                select(Article)
-                .where(Article.story_id.in_([st.id for st in stories]), Article.state == STORED)
-                .order_by(Article.id)
-            )
-            for article in rows:
-                members.setdefault(int(article.story_id or 0), []).append(article)
-            result = []
-            for story in stories:
-                group = members.get(story.id, [])
-                lead = next((a for a in group if a.id == story.lead_article_id), None)
-                if lead is None:
+            stmt = select(Story).where(Story.published.is_(True), *query.conditions())
+            stmt = stmt.order_by(Story.order_at.desc(), Story.id.desc())
+            result: list[FeedStory] = []
+            # Keywords are matched in Python (case-insensitive beyond ASCII, which SQLite's
+            # LIKE is not): read the newest stories in batches until ``limit`` matched.
+            batch = limit if not query.keywords else max(limit, KEYWORD_BATCH)
+            offset = 0
+            while len(result) < limit:
+                stories = list(s.scalars(stmt.offset(offset).limit(batch)))
+                for found in self._with_members(s, stories):
+                    if query.keywords.matches_text(f"{found.lead.title}\n{found.lead.text}"):
+                        result.append(found)
+                if len(stories) < batch:
+                    break
+                offset += batch
+            return result[:limit]
+
+    def feed_story_keys(
+        self, source: str | None, query: StoryQuery | None = None
+    ) -> list[StoryKey]:
+        """Every story a feed holds, oldest first, as the little that decides whether an
+        archive page must be rendered again (RFC 5005 archives)."""
+        query = StoryQuery.of(source, None, query)
+        columns: list[Any] = [Story.id, Story.lead_article_id, Story.updated_at, Story.topics]
+        if query.keywords:
+            columns += [Article.title, Article.text]
+        stmt = select(*columns).where(Story.published.is_(True), *query.conditions())
+        if query.keywords:
+            stmt = stmt.join(Article, Article.id == Story.lead_article_id)
+        stmt = stmt.order_by(Story.order_at.asc(), Story.id.asc())
+        keys = []
+        with self.session() as s:
+            for row in s.execute(stmt).yield_per(1000):
+                if query.keywords and not query.keywords.matches_text(f"{row[4]}\n{row[5]}"):
                     continue
-                result.append(FeedStory(story, lead, [a for a in group if a.id != lead.id]))
-            return result
+                keys.append(StoryKey(row[0], row[1], row[2], tuple(row[3] or ())))
+        return keys
+
+    def stories_by_id(self, ids: Sequence[int]) -> list[FeedStory]:
+        """These stories with their lead and other members, in the order given."""
+        found: dict[int, FeedStory] = {}
+        with self.session() as s:
+            for start in range(0, len(ids), 500):
+                chunk = list(ids[start : start + 500])
+                stories = list(s.scalars(select(Story).where(Story.id.in_(chunk))))
+                found.update((fs.story.id, fs) for fs in self._with_members(s, stories))
+        return [found[i] for i in ids if i in found]
+
+    def archive_stories(
+        self,
+        query: StoryQuery | None = None,
+        search: str | None = None,
+        offset: int = 0,
+        limit: int = 20,
+    ) -> ArchivePage:
+        """One page of the archive: published stories newest first, filtered by ``query``
+        (topics, sources) and full-text ``search`` over the lead's title and text — SQLite
+        FTS5 (trigram: case-insensitive, inside compounds; words under 3 letters ignored)
+        or PostgreSQL full-text search with German stemming and prefix matching."""
+        query = query or StoryQuery()
+        conditions = [Story.published.is_(True), *query.conditions()]
+        with self.session() as s:
+            if search:
+                found = _search_condition(s, search)
+                if found is None:
+                    return ArchivePage([], 0)
+                conditions.append(found)
+            # Counting every match of a broad query at 100 k stories costs more than the page
+            # itself: count up to a cap ("1000+"), and read one row more than the page to
+            # know whether an older page exists.
+            capped = select(Story.id).where(*conditions).limit(ARCHIVE_COUNT_CAP + 1)
+            total = int(s.scalar(select(func.count()).select_from(capped.subquery())) or 0)
+            stories = list(
+                s.scalars(
+                    select(Story)
+                    .where(*conditions)
+                    .order_by(Story.order_at.desc(), Story.id.desc())
+                    .offset(offset)
+                    .limit(limit + 1)
+                )
+            )
+            more = len(stories) > limit
+            return ArchivePage(
+                self._with_members(s, stories[:limit]),
+                min(total, ARCHIVE_COUNT_CAP),
+                capped=total > ARCHIVE_COUNT_CAP,
+                more=more,
+            )
+
+    def reindex_search(self) -> int:
+        """Rebuild every story's full-text entry from its lead (after a bulk load, or if the
+        index was lost); returns the number of stories indexed."""
+        with self.session() as s:
+            rows = s.execute(
+                select(Story.id, Article.title, Article.text).join(
+                    Article, Article.id == Story.lead_article_id
+                )
+            ).all()
+            for story_id, title, body in rows:
+                _index_story(s, story_id, title, body)
+            s.commit()
+        return len(rows)
+
+    def published_story(self, story_id: int) -> FeedStory | None:
+        """A published story with its lead and other members (the archive's permalink)."""
+        with self.session() as s:
+            story = s.get(Story, story_id)
+            if story is None or not story.published:
+                return None
+            found = self._with_members(s, [story])
+            return found[0] if found else None
+
+    def _with_members(self, s: Session, stories: list[Story]) -> list[FeedStory]:
+        if not stories:
+            return []
+        members: dict[int, list[Article]] = {}
+        rows = s.scalars(
+            select(Article)
+            .where(Article.story_id.in_([st.id for st in stories]), Article.state == STORED)
+            .order_by(Article.id)
+        )
+        for article in rows:
+            members.setdefault(int(article.story_id or 0), []).append(article)
+        result = []
+        for story in stories:
+            group = members.get(story.id, [])
+            lead = next((a for a in group if a.id == story.lead_article_id), None)
+            if lead is None:
+                continue
+            result.append(FeedStory(story, lead, [a for a in group if a.id != lead.id]))
+        return result
 
     def feed_articles(self, source: str | None, limit: int) -> list[Article]:
         """The lead articles of the newest published stories."""

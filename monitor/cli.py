@@ -30,7 +30,7 @@ from monitor.errors import EXIT_ENVIRONMENT, EXIT_USAGE, Problem, describe
 from scraper.config import CONFIG_ENV, Config, did_you_mean, load_config
 
 app = typer.Typer(
-    help="Watch innovation-cluster sites and publish new announcements as RSS/Atom feeds.",
+    help="Watch innovation-cluster sites and publish new announcements as feeds.",
     no_args_is_help=True,
     pretty_exceptions_show_locals=False,
 )
@@ -55,7 +55,7 @@ def _main(
         ),
     ] = False,
 ) -> None:
-    """Watch innovation-cluster sites and publish new announcements as RSS/Atom feeds."""
+    """Watch innovation-cluster sites and publish new announcements as RSS, Atom and JSON feeds."""
 
 
 def _config() -> Config:
@@ -169,7 +169,7 @@ def feed(
         ),
     ] = None,
 ) -> None:
-    """Build the RSS/Atom feeds now (all + one per source)."""
+    """Build the feeds now (RSS, Atom, JSON Feed; all, per source, named; OPML, archives)."""
     from monitor.feeds import build_feeds
     from monitor.sources import list_sources
 

@@ -1,4 +1,5 @@
-"""The feed builder: RSS 2.0 and Atom files, one pair for all sources and one per source.
+"""The feed builder: RSS 2.0, Atom and JSON Feed 1.1 files for all sources, one set per
+source, and the OPML list of them all (``feeds.opml``).
 
 One entry per **story** (one announcement, wherever it appeared): the lead version's title,
 text and link, the story's GUID (fixed at first publication), ``updated`` when a later copy
@@ -14,27 +15,45 @@ readers get 304s. Writes are atomic (temp file in the same directory + ``os.repl
 
 from __future__ import annotations
 
+import hashlib
 import html
+import json
 import os
 import re
 import tempfile
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
 import nh3
 from feedgen.feed import FeedEntry, FeedGenerator
+from lxml import etree
 
 from db.models import Article
-from db.repository import FeedStory, Repository
+from db.repository import FeedStory, Repository, StoryQuery, Terms
 from monitor.sources import SourceInfo
-from scraper.config import Config
+from scraper.classify import topic_key
+from scraper.config import Config, Match
 
 ALL_FEED = "all"
 DESCRIPTION_CHARS = 300
-# An empty feed still needs a build date; a constant keeps rebuilds byte-identical.
-EMPTY_FEED_DATE = datetime(1970, 1, 1, tzinfo=UTC)
+# An empty feed still needs a build date; a constant keeps rebuilds byte-identical. It is
+# the project's own start, not the Unix epoch: validators call 1970 "implausible".
+EMPTY_FEED_DATE = datetime(2024, 1, 1, tzinfo=UTC)
+OPML_FILE = "feeds.opml"
+ARCHIVE_DIR = "archive"
+ARCHIVE_FORMATS = ("xml", "atom")  # JSON Feed has no archive relation
+ARCHIVE_LAYOUT = 1  # bump when archive pages must all be rendered again
+ATOM_NS = "http://www.w3.org/2005/Atom"
+HISTORY_NS = "http://purl.org/syndication/history/1.0"
+JSON_FEED_VERSION = "https://jsonfeed.org/version/1.1"
+# The formats of every feed: file suffix → media type (the self links name it too).
+FORMATS = {
+    "xml": "application/rss+xml",
+    "atom": "application/atom+xml",
+    "json": "application/feed+json",
+}
 # Characters XML 1.0 forbids (C0 controls except \t \n \r, lone surrogates, U+FFFE/U+FFFF)
 # plus DEL and C1 controls, which are legal but only ever come from mis-decoded pages and
 # make some readers choke. lxml refuses to serialise the forbidden ones at all.
@@ -49,11 +68,17 @@ _CONTENT_TAGS = {
 
 @dataclass(frozen=True)
 class FeedSpec:
-    """One feed: its file stem, title and the source it is limited to (None = all)."""
+    """One feed: its file stem, title, the source it is limited to (None = all) and, for a
+    named filtered feed, its query."""
 
     name: str
     title: str
     source: str | None
+    query: StoryQuery | None = None
+
+
+class FeedDefinitionError(ValueError):
+    """A ``[feeds.<name>]`` definition names something that does not exist."""
 
 
 def build_feeds(
@@ -62,27 +87,192 @@ def build_feeds(
     sources: Sequence[SourceInfo],
     output_dir: Path | None = None,
 ) -> list[Path]:
-    """Write ``all.xml``/``all.atom`` and ``<source>.xml``/``.atom``; return changed files."""
+    """Write ``<feed>.xml``/``.atom``/``.json`` for ``all`` and each source, and
+    ``feeds.opml``; return the changed files."""
     target = output_dir or config.feeds_dir
     target.mkdir(parents=True, exist_ok=True)
     labels = {s.name: s.label for s in sources}
     changed: list[Path] = []
-    for spec in feed_specs(sources):
-        stories = repository.feed_stories(spec.source, config.feed_max_entries)
+    specs = feed_specs(sources, config)
+    for spec in specs:
+        pages, archived = write_archives(config, repository, spec, labels, target)
+        changed += archived
+        stories = repository.feed_stories(spec.source, config.feed_max_entries, query=spec.query)
         rss, atom = render_feed(config, spec, stories, labels)
-        for path, data in (
-            (target / f"{spec.name}.xml", rss),
-            (target / f"{spec.name}.atom", atom),
-        ):
+        if pages:  # RFC 5005: the subscription document points at the newest archive
+            base = config.base_url
+            rss, atom = (
+                with_history(doc, {"prev-archive": archive_url(base, spec.name, pages, sfx)})
+                for doc, sfx in ((rss, "xml"), (atom, "atom"))
+            )
+        documents = {
+            "xml": rss,
+            "atom": atom,
+            "json": render_json_feed(config, spec, stories, labels),
+        }
+        for suffix, data in documents.items():
+            path = target / f"{spec.name}.{suffix}"
             if write_if_changed(path, data):
                 changed.append(path)
+    if write_if_changed(target / OPML_FILE, render_opml(config, specs)):
+        changed.append(target / OPML_FILE)
     return changed
 
 
-def feed_specs(sources: Iterable[SourceInfo]) -> list[FeedSpec]:
+def feed_specs(sources: Iterable[SourceInfo], config: Config | None = None) -> list[FeedSpec]:
+    """``all``, one feed per source, then the named filtered feeds of ``config``."""
+    sources = list(sources)
     specs = [FeedSpec(ALL_FEED, "clusterwatch: all cluster announcements", None)]
     specs += [FeedSpec(s.name, f"clusterwatch: {s.label}", s.name) for s in sources]
+    if config is not None:
+        specs += named_feeds(config, sources)
     return specs
+
+
+def named_feeds(config: Config, sources: Iterable[SourceInfo]) -> list[FeedSpec]:
+    """The ``[feeds.<name>]`` definitions as feeds; :class:`FeedDefinitionError` naming the
+    feed and every unknown topic, programme, region or source."""
+    known_sources = {s.name for s in sources}
+    specs = []
+    problems = []
+    for name, definition in config.feeds.items():
+        unknown: list[str] = []
+        if name == ALL_FEED or name in known_sources:
+            unknown.append(f"the name {name!r} is taken by a built-in feed")
+        topic_groups = []
+        for kind, match in (
+            ("topic", definition.topics),
+            ("programme", definition.programmes),
+            ("region", definition.regions),
+        ):
+            if not match.terms():
+                continue
+            keys = {term: topic_key(kind, term) for term in match.terms()}
+            unknown += [f"unknown {kind} {term!r}" for term, key in keys.items() if key is None]
+            resolved = {term: key or term for term, key in keys.items()}
+            topic_groups.append(_terms(match, resolved.__getitem__))
+        unknown += [
+            f"unknown source {term!r}"
+            for term in definition.sources.terms()
+            if term not in known_sources
+        ]
+        unknown += ["empty keyword" for term in definition.keywords.terms() if not term.strip()]
+        if unknown:
+            problems.append(f"[feeds.{name}]: {'; '.join(unknown)}")
+            continue
+        query = StoryQuery(
+            topics=tuple(topic_groups),
+            sources=_terms(definition.sources, str),
+            keywords=_terms(definition.keywords, str),
+            min_score=definition.min_score,
+        )
+        specs.append(FeedSpec(name, definition.title, None, query))
+    if problems:
+        hint = f"known sources: {', '.join(sorted(known_sources))}; topics: see README"
+        raise FeedDefinitionError(" | ".join(problems) + f" ({hint})")
+    return specs
+
+
+def _terms(match: Match, key: Callable[[str], str]) -> Terms:
+    return Terms(
+        all=tuple(key(t) for t in match.all),
+        any=tuple(key(t) for t in match.any),
+        none=tuple(key(t) for t in match.none),
+    )
+
+
+def write_archives(
+    config: Config,
+    repository: Repository,
+    spec: FeedSpec,
+    labels: dict[str, str],
+    target: Path,
+) -> tuple[int, list[Path]]:
+    """RFC 5005 archive documents of one feed: ``archive/<feed>/<k>.xml|.atom``.
+
+    Pages are counted from the oldest story, ``feed_max_entries`` each, so a page keeps its
+    entries when new stories arrive; only complete pages are archived, and the newest N
+    stay in the subscription document, so the two together hold every story. A page is
+    rendered again only when its stories (id, lead, update, topics) or its neighbours
+    changed — a signature per page is kept in ``pages.json``. Returns (pages, changed).
+    """
+    size = config.feed_max_entries
+    keys = repository.feed_story_keys(spec.source, spec.query)
+    pages = max(0, (len(keys) - 1) // size)
+    folder = target / ARCHIVE_DIR / spec.name
+    if pages == 0 and not folder.exists():
+        return 0, []
+    folder.mkdir(parents=True, exist_ok=True)
+    index = folder / "pages.json"
+    try:
+        known = json.loads(index.read_text("utf-8"))
+    except (FileNotFoundError, ValueError):
+        known = {}
+    base = config.base_url
+    signatures: dict[str, str] = {}
+    changed: list[Path] = []
+    for page in range(1, pages + 1):
+        chunk = keys[(page - 1) * size : page * size]
+        signature = hashlib.sha256(
+            json.dumps(
+                [
+                    ARCHIVE_LAYOUT,
+                    spec.title,
+                    base,
+                    labels,
+                    page == pages,
+                    [[k.id, k.lead_article_id, str(k.updated_at), list(k.topics)] for k in chunk],
+                ],
+                sort_keys=True,
+            ).encode("utf-8")
+        ).hexdigest()
+        signatures[str(page)] = signature
+        paths = {suffix: folder / f"{page}.{suffix}" for suffix in ARCHIVE_FORMATS}
+        if known.get(str(page)) == signature and all(p.exists() for p in paths.values()):
+            continue
+        stories = repository.stories_by_id([k.id for k in reversed(chunk)])  # newest first
+        own_url = archive_url(base, spec.name, page, "xml")
+        rss, atom = render_feed(config, spec, stories, labels, own_url)
+        rendered = {"xml": rss, "atom": atom}
+        for suffix, path in paths.items():
+            links = {"current": feed_url(base, spec.name, suffix)}
+            if page > 1:
+                links["prev-archive"] = archive_url(base, spec.name, page - 1, suffix)
+            if page < pages:
+                links["next-archive"] = archive_url(base, spec.name, page + 1, suffix)
+            document = with_history(rendered[suffix], links, archive=True)
+            if write_if_changed(path, document):
+                changed.append(path)
+    for path in folder.iterdir():  # pages that no longer exist (fewer stories after reclassify)
+        stem = path.name.split(".", 1)[0]
+        if stem.isdigit() and int(stem) > pages:
+            path.unlink()
+            changed.append(path)
+    write_if_changed(index, (json.dumps(signatures, indent=1, sort_keys=True) + "\n").encode())
+    return pages, changed
+
+
+def archive_url(base: str, name: str, page: int, suffix: str) -> str:
+    return f"{base.rstrip('/')}/feeds/{ARCHIVE_DIR}/{name}/{page}.{suffix}"
+
+
+def with_history(document: bytes, links: dict[str, str], archive: bool = False) -> bytes:
+    """``document`` (RSS or Atom) with RFC 5005 ``atom:link``s (prev-archive, next-archive,
+    current) after its own links and, for an archive document, ``<fh:archive/>``."""
+    root = etree.fromstring(document, etree.XMLParser(remove_blank_text=True))
+    parent = root if root.tag == f"{{{ATOM_NS}}}feed" else root.find("channel")
+    media_type = FORMATS["atom" if parent is root else "xml"]
+    position = max(
+        (i + 1 for i, child in enumerate(parent) if child.tag == f"{{{ATOM_NS}}}link"),
+        default=len(parent),
+    )
+    for rel, href in links.items():
+        element = etree.Element(f"{{{ATOM_NS}}}link", rel=rel, href=href, type=media_type)
+        parent.insert(position, element)
+        position += 1
+    if archive:
+        parent.insert(position, etree.Element(f"{{{HISTORY_NS}}}archive", nsmap={"fh": HISTORY_NS}))
+    return bytes(etree.tostring(root, pretty_print=True, xml_declaration=True, encoding="UTF-8"))
 
 
 def render_feed(
@@ -90,16 +280,22 @@ def render_feed(
     spec: FeedSpec,
     stories: Sequence[FeedStory | Article],
     labels: dict[str, str],
+    self_url: str | None = None,
 ) -> tuple[bytes, bytes]:
-    """The RSS 2.0 and Atom documents of one feed (entries newest first, as given)."""
-    entries = [s if isinstance(s, FeedStory) else _single(s) for s in stories]
+    """The RSS 2.0 and Atom documents of one feed (entries newest first, as given);
+    ``self_url`` for an archive page (the document's own URL, with its suffix)."""
+    entries = _as_stories(stories)
     base = config.base_url  # feed_base_url, else the configured host and port
-    rss_gen = _feed_generator(spec, base, f"{spec.name}.xml", "application/rss+xml", entries)
-    atom_gen = _feed_generator(spec, base, f"{spec.name}.atom", "application/atom+xml", entries)
+    rss_gen = _feed_generator(spec, base, "xml", entries, self_url)
+    atom_gen = _feed_generator(spec, base, "atom", entries, self_url)
     for story in entries:
         _fill_entry(rss_gen.add_entry(order="append"), story, labels)
         _fill_entry(atom_gen.add_entry(order="append"), story, labels)
     return rss_gen.rss_str(pretty=True), atom_gen.atom_str(pretty=True)
+
+
+def _as_stories(stories: Sequence[FeedStory | Article]) -> list[FeedStory]:
+    return [s if isinstance(s, FeedStory) else _single(s) for s in stories]
 
 
 def _single(article: Article) -> FeedStory:
@@ -109,11 +305,25 @@ def _single(article: Article) -> FeedStory:
     return FeedStory(Story(guid=article.canonical_url, topics=article.topics), article, [])
 
 
+def feed_url(base: str, name: str, suffix: str) -> str:
+    """Where a feed is served: its self link."""
+    return f"{base.rstrip('/')}/feeds/{name}.{suffix}"
+
+
 def _feed_generator(
-    spec: FeedSpec, base: str, filename: str, media_type: str, stories: Sequence[FeedStory]
+    spec: FeedSpec,
+    base: str,
+    suffix: str,
+    stories: Sequence[FeedStory],
+    self_url: str | None = None,
 ) -> FeedGenerator:
-    self_url = f"{base}/feeds/{filename}"
+    if self_url is not None:
+        self_url = self_url.rsplit(".", 1)[0] + f".{suffix}"
+    else:
+        self_url = feed_url(base, spec.name, suffix)
+    media_type = FORMATS[suffix]
     gen = FeedGenerator()
+    gen.load_extension("dc", atom=False, rss=True)
     # The Atom id must never change: the feed's own URL without the format suffix.
     gen.id(f"{base}/feeds/{spec.name}")
     gen.title(xml_safe(spec.title))
@@ -138,7 +348,8 @@ def _build_date(stories: Sequence[FeedStory]) -> datetime:
 
 def _fill_entry(entry: FeedEntry, story: FeedStory, labels: dict[str, str]) -> None:
     lead = story.lead
-    published = lead.published_at or lead.first_seen_at
+    # Whole seconds, as in RSS and JSON Feed: the same date in every format.
+    published = (lead.published_at or lead.first_seen_at).replace(microsecond=0)
     # The GUID was fixed when the story was first published (an https canonical URL, so a
     # valid permalink); it never changes, whichever copy leads today.
     guid = xml_safe(story.story.guid or lead.canonical_url)
@@ -148,6 +359,8 @@ def _fill_entry(entry: FeedEntry, story: FeedStory, labels: dict[str, str]) -> N
     entry.link(href=xml_safe(lead.url), rel="alternate")
     entry.published(published)
     updated = story.story.updated_at
+    if updated:
+        updated = updated.replace(microsecond=0)
     entry.updated(updated if updated and updated > published else published)
     entry.content(content_html(lead) + also_appeared(story, labels), type="html")
     # After content(): with isSummary the teaser becomes RSS description and Atom summary.
@@ -155,6 +368,86 @@ def _fill_entry(entry: FeedEntry, story: FeedStory, labels: dict[str, str]) -> N
     sources = [labels.get(a.source, a.source) for a in [lead, *story.others]]
     for category in categories(sources, story.story.topics or lead.topics):
         entry.category(term=category)
+    # Atom requires an author; the publishing source is the one we can name. RSS's
+    # <author> must be an e-mail address, so RSS gets dc:creator instead.
+    entry.author(name=sources[0])
+    entry.dc.dc_creator(sources[0])
+
+
+def render_json_feed(
+    config: Config,
+    spec: FeedSpec,
+    stories: Sequence[FeedStory | Article],
+    labels: dict[str, str],
+) -> bytes:
+    """The JSON Feed 1.1 document of one feed: the same entries, ids, dates, tags and
+    content as the RSS and Atom documents."""
+    entries = _as_stories(stories)
+    base = config.base_url
+    items = []
+    for story in entries:
+        lead = story.lead
+        published = (lead.published_at or lead.first_seen_at).replace(microsecond=0)
+        updated = story.story.updated_at
+        modified = updated.replace(microsecond=0) if updated and updated > published else published
+        sources = [labels.get(a.source, a.source) for a in [lead, *story.others]]
+        items.append(
+            {
+                "id": xml_safe(story.story.guid or lead.canonical_url),
+                "url": xml_safe(lead.url),
+                "title": one_line(lead.title) or one_line(lead.url),
+                "content_html": content_html(lead) + also_appeared(story, labels),
+                "summary": plain_description(lead.text),
+                "date_published": rfc3339(published),
+                "date_modified": rfc3339(modified),
+                "authors": [{"name": one_line(sources[0])}],
+                "tags": categories(sources, story.story.topics or lead.topics),
+                "language": "de",
+            }
+        )
+    document = {
+        "version": JSON_FEED_VERSION,
+        "title": xml_safe(spec.title),
+        "home_page_url": f"{base}/",
+        "feed_url": feed_url(base, spec.name, "json"),
+        "description": xml_safe(f"{spec.title} (new announcements, newest first)"),
+        "language": "de",
+        "items": items,
+    }
+    return (json.dumps(document, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
+
+
+def rfc3339(moment: datetime) -> str:
+    """``2024-03-05T09:30:00Z``: RFC 3339 in UTC, as JSON Feed and Atom want it."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def render_opml(config: Config, specs: Sequence[FeedSpec]) -> bytes:
+    """OPML 2.0 listing every feed once (its RSS document) with its title, for importing
+    everything into a reader at once."""
+    base = config.base_url
+    outlines = "".join(
+        '    <outline type="rss" version="RSS2" text="{t}" title="{t}" xmlUrl="{x}" '
+        'htmlUrl="{h}"/>\n'.format(
+            t=html.escape(one_line(spec.title), quote=True),
+            x=html.escape(feed_url(base, spec.name, "xml"), quote=True),
+            h=html.escape(f"{base}/", quote=True),
+        )
+        for spec in specs
+    )
+    document = (
+        '<?xml version="1.0" encoding="UTF-8"?>\n'
+        '<opml version="2.0">\n'
+        "  <head>\n"
+        "    <title>clusterwatch feeds</title>\n"
+        f"    <docs>http://opml.org/spec2.opml</docs>\n"
+        "  </head>\n"
+        "  <body>\n"
+        f"{outlines}"
+        "  </body>\n"
+        "</opml>\n"
+    )
+    return document.encode("utf-8")
 
 
 def also_appeared(story: FeedStory, labels: dict[str, str]) -> str:

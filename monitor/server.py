@@ -29,6 +29,7 @@ from starlette.types import ASGIApp
 
 from db.repository import Repository
 from monitor.errors import describe
+from monitor.feeds import ARCHIVE_DIR, FORMATS, OPML_FILE
 from monitor.health import NextRun
 from monitor.threaded import ThreadedServer, serve_foreground
 from scraper.config import Config
@@ -37,11 +38,11 @@ logger = logging.getLogger(__name__)
 
 # Only names the feed builder writes: no dots besides the suffix, so no traversal and no
 # half-written temp files (".all.xml.XXXX.tmp").
-FEED_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]*\.(xml|atom)$")
-FEED_MEDIA_TYPES = {
-    "xml": "application/rss+xml; charset=utf-8",
-    "atom": "application/atom+xml; charset=utf-8",
-}
+FEED_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]*\.(xml|atom|json)$")
+FEED_MEDIA_TYPES = {suffix: f"{media}; charset=utf-8" for suffix, media in FORMATS.items()}
+OPML_MEDIA_TYPE = "text/x-opml; charset=utf-8"
+ARCHIVE_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'"
+ARCHIVE_PAGE = re.compile(r"^[1-9][0-9]*\.(xml|atom)$")
 # Readers should revalidate every time: a 304 is cheap and new items show up at once.
 FEED_CACHE_CONTROL = "no-cache"
 STATUS_PAGE_MODULE = "monitor.status_page"
@@ -142,6 +143,27 @@ class Handlers:
         feed = read_feed_file(self.config.feeds_dir / name) if match else None
         if match is None or feed is None:
             return PlainTextResponse(f"no feed {name!r}\n", status_code=404)
+        return self._published_file(request, feed, FEED_MEDIA_TYPES[match.group(1)])
+
+    def feed_archive(self, request: Request) -> Response:
+        """An RFC 5005 archive page: ``/feeds/archive/<feed>/<k>.xml|.atom``."""
+        name, page = request.path_params["name"], request.path_params["page"]
+        match = ARCHIVE_PAGE.match(page)
+        valid = match is not None and FEED_NAME.match(f"{name}.xml") is not None
+        path = self.config.feeds_dir / ARCHIVE_DIR / name / page
+        document = read_feed_file(path) if valid else None
+        if match is None or document is None:
+            return PlainTextResponse(f"no archive page {name}/{page}\n", status_code=404)
+        return self._published_file(request, document, FEED_MEDIA_TYPES[match.group(1)])
+
+    def opml(self, request: Request) -> Response:
+        document = read_feed_file(self.config.feeds_dir / OPML_FILE)
+        if document is None:
+            return PlainTextResponse("no feeds built yet\n", status_code=404)
+        return self._published_file(request, document, OPML_MEDIA_TYPE)
+
+    def _published_file(self, request: Request, feed: FeedFile, media_type: str) -> Response:
+        """A file the feed builder wrote, with ETag/Last-Modified, 304s and gzip."""
         compress = accepts_gzip(request)
         headers = {
             "ETag": feed.gzip_etag if compress else feed.etag,
@@ -155,7 +177,7 @@ class Handlers:
         body = gzip.compress(feed.body, mtime=0) if compress else feed.body
         if compress:
             headers["Content-Encoding"] = "gzip"
-        headers["Content-Type"] = FEED_MEDIA_TYPES[match.group(1)]
+        headers["Content-Type"] = media_type
         headers["Content-Length"] = str(len(body))
         return Response(b"" if request.method == "HEAD" else body, headers=headers)
 
@@ -168,6 +190,7 @@ class Handlers:
             '<!doctype html><html lang="en"><head><meta charset="utf-8">'
             "<title>clusterwatch feeds</title></head><body><h1>Feeds</h1>"
             f"<ul>{items or '<li>no feeds built yet</li>'}</ul>"
+            f'<p><a href="/{OPML_FILE}">all feeds as OPML</a></p>'
             '<p><a href="/">status page</a></p></body></html>'
         )
         return HTMLResponse(body)
@@ -223,6 +246,36 @@ class Handlers:
             return HTMLResponse(self._unavailable_page(exc), status_code=503)
         return HTMLResponse(page)
 
+    def archive(self, request: Request) -> Response:
+        from monitor.archive_page import ArchiveFilters, render_archive
+        from monitor.sources import list_sources
+
+        sources = list_sources(self.config)
+        filters = ArchiveFilters.from_params(request.query_params, sources)
+        try:
+            page = render_archive(self.repository, sources, filters)
+        except Exception as exc:
+            if not _database_error(exc):
+                raise
+            return HTMLResponse(self._unavailable_page(exc), status_code=503)
+        return HTMLResponse(page, headers={"Content-Security-Policy": ARCHIVE_CSP})
+
+    def story(self, request: Request) -> Response:
+        from monitor.archive_page import render_story
+        from monitor.sources import list_sources
+
+        story_id = request.path_params["story_id"]
+        try:
+            found = self.repository.published_story(story_id)
+        except Exception as exc:
+            if not _database_error(exc):
+                raise
+            return HTMLResponse(self._unavailable_page(exc), status_code=503)
+        if found is None:
+            return PlainTextResponse(f"no story {story_id}\n", status_code=404)
+        page = render_story(found, list_sources(self.config))
+        return HTMLResponse(page, headers={"Content-Security-Policy": ARCHIVE_CSP})
+
     def _problem(self, exc: BaseException) -> str:
         problem = describe(exc, self.config.db_url)
         return problem.message if problem else "database unavailable"
@@ -273,6 +326,10 @@ def create_app(config: Config, next_run: NextRun | None = None) -> Starlette:
         Route("/", handlers.status, methods=read_only, middleware=gzipped),
         Route("/feeds/", handlers.feed_index, methods=read_only, middleware=gzipped),
         Route("/feeds/{name}", handlers.feed, methods=read_only),
+        Route(f"/{OPML_FILE}", handlers.opml, methods=read_only),
+        Route(f"/feeds/{ARCHIVE_DIR}/{{name}}/{{page}}", handlers.feed_archive, methods=read_only),
+        Route("/archive", handlers.archive, methods=read_only, middleware=gzipped),
+        Route("/stories/{story_id:int}", handlers.story, methods=read_only, middleware=gzipped),
         Route("/healthz", handlers.healthz, methods=read_only),
         Route("/metrics", handlers.metrics, methods=read_only),
         Route("/runs/{run_id:int}/log", handlers.run_log, methods=read_only, middleware=gzipped),

@@ -85,7 +85,7 @@ def render_status(
 <header>
 <h1>clusterwatch status</h1>
 <p class="meta">{escape(summary)} · generated {_time(now)} ·
-feeds: <a href="/feeds/all.xml">all (RSS)</a> · <a href="/feeds/all.atom">all (Atom)</a></p>
+feeds: all {_formats("all")} · <a href="/feeds.opml">every feed (OPML)</a></p>
 </header>
 <main>
 <h2>Sources</h2>
@@ -97,6 +97,7 @@ feeds: <a href="/feeds/all.xml">all (RSS)</a> · <a href="/feeds/all.atom">all (
 {rows}
 </tbody>
 </table>
+{_named_feeds(config)}
 <h2>Newest announcements</h2>
 {_newest(newest, labels)}
 </main>
@@ -121,8 +122,48 @@ def _source_row(health: SourceHealth, runs: list[CrawlRun]) -> str:
         f'<td class="num">{_number(health.errors_last_run)}</td>'
         f"<td>{_since(health)}</td>"
         f"<td>{items_chart(health.source, runs)}</td>"
-        f'<td><a href="/feeds/{name}.xml">RSS</a> · <a href="/feeds/{name}.atom">Atom</a></td>'
+        f"<td>{_formats(health.source)}</td>"
         "</tr>"
+    )
+
+
+def _formats(name: str) -> str:
+    """Links to a feed's three formats."""
+    stem = escape(name, quote=True)
+    return (
+        f'<a href="/feeds/{stem}.xml">RSS</a> · <a href="/feeds/{stem}.atom">Atom</a> · '
+        f'<a href="/feeds/{stem}.json">JSON</a>'
+    )
+
+
+def _named_feeds(config: Config) -> str:
+    """The ``[feeds.<name>]`` filtered feeds with their titles and what they select."""
+    if not config.feeds:
+        return ""
+    rows = []
+    for name, definition in config.feeds.items():
+        parts = []
+        for label, match in (
+            ("topics", definition.topics),
+            ("programmes", definition.programmes),
+            ("regions", definition.regions),
+            ("sources", definition.sources),
+            ("keywords", definition.keywords),
+        ):
+            for mode, terms in (("all of", match.all), ("any of", match.any), ("not", match.none)):
+                if terms:
+                    parts.append(f"{label} {mode}: {', '.join(terms)}")
+        if definition.min_score is not None:
+            parts.append(f"score ≥ {definition.min_score:g}")
+        rows.append(
+            f'<tr id="feed-{escape(name, quote=True)}"><td><strong>{escape(definition.title)}'
+            f'</strong><br><span class="small">{escape(name)}</span></td>'
+            f"<td>{escape('; '.join(parts) or 'everything')}</td><td>{_formats(name)}</td></tr>"
+        )
+    return (
+        '<h2>Filtered feeds</h2>\n<table id="named-feeds">\n'
+        "<thead><tr><th>feed</th><th>selects</th><th>formats</th></tr></thead>\n"
+        f"<tbody>\n{''.join(rows)}\n</tbody>\n</table>"
     )
 
 

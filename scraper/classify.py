@@ -330,6 +330,27 @@ FIELDS: tuple[Topic, ...] = (
 TOPICS: tuple[Topic, ...] = PROGRAMMES + REGIONS + FIELDS
 
 
+def topic_key(kind: str, term: str) -> str | None:
+    """The stored topic key a feed definition means: for ``topic`` a key ("field:Energie",
+    any "tag:…" a source declares) or a bare topic name ("Energie"); for ``programme`` and
+    ``region`` a bare name ("go-cluster", "Sachsen"). None when no such topic exists."""
+    keys = {t.key for t in TOPICS}
+    if kind == "topic":
+        if term in keys or (term.startswith("tag:") and len(term) > 4):
+            return term
+        named = [t.key for t in TOPICS if t.name == term]
+        return named[0] if len(named) == 1 else None
+    key = f"{kind}:{term}"
+    return key if key in keys else None
+
+
+def topic_names(kind: str) -> list[str]:
+    """What a feed definition may name for ``kind`` (for "did you mean" and error hints)."""
+    if kind == "topic":
+        return [t.key for t in TOPICS] + [t.name for t in TOPICS]
+    return [t.name for t in TOPICS if t.kind == kind]
+
+
 def topics(title: str, text: str, extra: Sequence[str] = ()) -> list[str]:
     """Topic keys ("programme:go-cluster", "region:Sachsen", "field:Energie") found in the
     text, plus ``extra`` topics a source declared on the page (its own tags)."""

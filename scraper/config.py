@@ -8,13 +8,21 @@ from __future__ import annotations
 
 import difflib
 import os
+import re
 import tomllib
 from collections.abc import Iterable, Mapping, Sequence
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, get_args, get_origin
 
-from pydantic import AliasChoices, BaseModel, Field, ValidationError, field_validator
+from pydantic import (
+    AliasChoices,
+    BaseModel,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -24,6 +32,7 @@ from pydantic_settings import (
 
 CONFIG_ENV = "CLUSTERWATCH_CONFIG"
 DEFAULT_CONFIG_FILE = "clusterwatch.toml"
+FEED_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]*$")
 ENV_PREFIX = "CLUSTERWATCH_"
 # CLUSTERWATCH_* variables that are not settings: the config file's path, and the trigger
 # the scheduler hands to its crawl processes.
@@ -63,6 +72,42 @@ class SourceOverride(BaseModel):
     # whole numbers stay ints.
     interval_minutes: int | float | None = Field(default=None, gt=0)
     relevance: str | None = Field(default=None, pattern="^(all|keywords)$")
+
+
+class Match(BaseModel):
+    """One part of a feed query: every ``all`` term, at least one ``any`` term (when any
+    are given) and no ``not`` term. A plain list in the TOML means ``any``."""
+
+    model_config = {"extra": "forbid", "populate_by_name": True}
+
+    all: list[str] = []
+    any: list[str] = []
+    none: list[str] = Field(default=[], alias="not")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _list_means_any(cls, value: Any) -> Any:
+        return {"any": value} if isinstance(value, list) else value
+
+    def terms(self) -> list[str]:
+        return [*self.all, *self.any, *self.none]
+
+
+class FeedDefinition(BaseModel):
+    """``[feeds.<name>]``: a named filtered feed over the published stories. The parts are
+    combined with AND; topics are keys ("field:Energie") or bare names ("Energie"),
+    programmes and regions bare names ("go-cluster", "Sachsen"), sources source names,
+    keywords words matched in the lead's title and text ignoring case."""
+
+    model_config = {"extra": "forbid"}
+
+    title: str = Field(min_length=1)
+    topics: Match = Match()
+    programmes: Match = Match()
+    regions: Match = Match()
+    sources: Match = Match()
+    keywords: Match = Match()
+    min_score: float | None = None
 
 
 class HealthThresholds(BaseModel):
@@ -151,7 +196,21 @@ class Config(BaseSettings):
     jitter_seconds: int = Field(default=60, ge=0)
     alert_urls: list[str] = []
     sources: dict[str, SourceOverride] = {}
+    feeds: dict[str, FeedDefinition] = {}
     health: HealthConfig = HealthConfig()
+
+    @field_validator("feeds")
+    @classmethod
+    def _feed_names_are_file_names(
+        cls, value: dict[str, FeedDefinition]
+    ) -> dict[str, FeedDefinition]:
+        for name in value:
+            if not FEED_NAME.match(name):
+                raise ValueError(
+                    f"feed name {name!r}: use letters, digits, '-' and '_' (it becomes "
+                    f"/feeds/{name}.xml)"
+                )
+        return value
 
     @field_validator("mirror")
     @classmethod
@@ -245,7 +304,9 @@ def load_config(**overrides: Any) -> Config:
         config = Config(**overrides)
     except ValidationError as error:
         raise ConfigError(describe_validation_error(error, path, toml)) from None
-    check_source_names(config, known_sources(), path)
+    known = known_sources()
+    check_source_names(config, known, path)
+    check_feed_definitions(config, known, path)
     return config
 
 
@@ -380,3 +441,34 @@ def check_source_names(config: Config, known: Sequence[str], path: Path | None) 
             f"{where}skip_rules: unknown health rule {rule!r}"
             f"{did_you_mean(rule, HEALTH_RULE_IDS)}; rules: {', '.join(HEALTH_RULE_IDS)}"
         )
+
+
+def check_feed_definitions(config: Config, known: Sequence[str], path: Path | None) -> None:
+    """``[feeds.<name>]`` must name known topics, programmes, regions and sources, and not
+    take the name of a built-in feed (``all``, a source)."""
+    from scraper.classify import topic_key, topic_names
+
+    where = f"{path}: " if path else ""
+    for name, definition in config.feeds.items():
+        problems = []
+        if name == "all" or name in known:
+            problems.append(f"the name {name!r} is taken by a built-in feed")
+        for kind, match in (
+            ("topic", definition.topics),
+            ("programme", definition.programmes),
+            ("region", definition.regions),
+        ):
+            for term in match.terms():
+                if topic_key(kind, term) is None:
+                    hint = did_you_mean(term, topic_names(kind))
+                    problems.append(f"unknown {kind} {term!r}{hint}")
+        for term in definition.sources.terms():
+            if term not in known:
+                problems.append(f"unknown source {term!r}{did_you_mean(term, known)}")
+        if any(not term.strip() for term in definition.keywords.terms()):
+            problems.append("empty keyword")
+        if problems:
+            raise ConfigError(
+                f"{where}[feeds.{name}]: {'; '.join(problems)} (known sources: "
+                f"{', '.join(known)}; topics: see README, Named filtered feeds)"
+            )

@@ -206,3 +206,90 @@ def test_migration_backfills_stories_from_duplicate_of(tmp_path: Path) -> None:
     published = groups[frozenset({"https://m/1", "https://m/2"})]
     assert published.published and published.guid == "https://m/1"
     assert not groups[frozenset({"https://m/3"})].published
+
+
+def test_stories_are_selected_by_a_feed_query_on_both_backends(repo: Repository) -> None:
+    """Named feeds' queries: topic groups (an umlaut in a key), sources, score, keywords."""
+    from db.repository import StoryQuery, Terms
+
+    texts = [
+        "Erste Meldung über Wasserstoffnetze in Thüringen und die Bioökonomiestrategie. " * 3,
+        "Zweite Nachricht: Photonik-Forschung in Jena mit vielen Partnern vor Ort. " * 3,
+        "Dritter Bericht zur Logistik im Hafen von Hamburg und zur Schifffahrt heute. " * 3,
+    ]
+    rows = [
+        ("https://q/1", "clib", ["region:Thüringen", "field:Energie"], 9.0),
+        ("https://q/2", "openpr", ["region:Thüringen", "field:Photonik"], 4.0),
+        ("https://q/3", "openpr", ["region:Hamburg", "field:Logistik"], 12.0),
+    ]
+    for day, ((url, source, topics, score), text) in enumerate(zip(rows, texts, strict=True)):
+        rec = record(url, text, source=source, topics=topics, relevance_score=score)
+        rec.published_at = datetime(2024, 1, day + 1, tzinfo=UTC)
+        repo.add_article(rec)
+
+    def urls(query: StoryQuery, source: str | None = None) -> list[str]:
+        return [fs.lead.canonical_url for fs in repo.feed_stories(source, 10, query=query)]
+
+    thueringen = Terms(all=("region:Thüringen",))
+    assert urls(StoryQuery(topics=(thueringen,))) == ["https://q/2", "https://q/1"]
+    not_energy = Terms(any=("region:Thüringen", "region:Hamburg"), none=("field:Energie",))
+    assert urls(StoryQuery(topics=(not_energy,))) == ["https://q/3", "https://q/2"]
+    assert urls(StoryQuery(sources=Terms(none=("openpr",)))) == ["https://q/1"]
+    assert urls(StoryQuery(topics=(thueringen,)), source="openpr") == ["https://q/2"]
+    assert urls(StoryQuery(min_score=9)) == ["https://q/3", "https://q/1"]
+    assert urls(StoryQuery(keywords=Terms(any=("BIOÖKONOMIE", "hafen")))) == [
+        "https://q/3",
+        "https://q/1",
+    ]
+    keys = repo.feed_story_keys(None, StoryQuery(keywords=Terms(none=("jena",))))
+    assert [k.topics for k in keys] == [tuple(rows[0][2]), tuple(rows[2][2])]  # oldest first
+    found = repo.stories_by_id([keys[1].id, keys[0].id])
+    assert [fs.lead.canonical_url for fs in found] == ["https://q/3", "https://q/1"]
+
+
+def test_archive_search_paging_and_filters_on_both_backends(repo: Repository) -> None:
+    """Full-text search over the lead: umlauts, any case, a word at the start of a compound
+    (FTS5 trigram on SQLite, German stemming with prefixes on PostgreSQL)."""
+    from db.repository import StoryQuery, Terms
+
+    texts = [
+        "Das Cluster legt seine Bioökonomiestrategie für Thüringen vor und lädt ein. " * 3,
+        "Wasserstoffnetze im Norden: das Netzwerk wächst um zwölf Mitglieder weiter. " * 3,
+        "Künstliche Intelligenz in der Fertigung, ein Bericht aus Süddeutschland heute. " * 3,
+    ]
+    for day, text in enumerate(texts):
+        rec = record(f"https://s/{day}", text, source="openpr" if day else "clib")
+        rec.published_at = datetime(2024, 2, day + 1, tzinfo=UTC)
+        repo.add_article(rec)
+
+    def found(search: str | None, **kw: object) -> list[str]:
+        page = repo.archive_stories(search=search, **kw)  # type: ignore[arg-type]
+        return [fs.lead.canonical_url for fs in page.stories]
+
+    assert found("BIOÖKONOMIE") == ["https://s/0"]  # compound, umlaut, upper case
+    assert found("wasserstoff mitglieder") == ["https://s/1"]  # every word
+    assert found("künstliche") == ["https://s/2"]
+    assert found("Quantencomputer") == []
+    assert found(None) == ["https://s/2", "https://s/1", "https://s/0"]
+    second = repo.archive_stories(offset=1, limit=1)
+    assert second.total == 3 and [fs.lead.canonical_url for fs in second.stories] == ["https://s/1"]
+    only_openpr = StoryQuery(sources=Terms(all=("openpr",)))
+    assert found(None, query=only_openpr) == ["https://s/2", "https://s/1"]
+    story = repo.archive_stories(search="Thüringen").stories[0].story
+    published = repo.published_story(story.id)
+    assert published is not None and published.lead.canonical_url == "https://s/0"
+
+
+def test_archive_count_is_capped_and_paging_still_knows_older_pages(
+    repo: Repository, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import db.repository
+
+    monkeypatch.setattr(db.repository, "ARCHIVE_COUNT_CAP", 2)
+    for n, topic in enumerate(["Wasserstoff", "Photonik", "Logistik", "Chemie"]):
+        text = f"Meldung {n} über {topic} mit eigenen Worten Nummer {n}. " * 4
+        repo.add_article(record(f"https://c/{n}", text))
+    page = repo.archive_stories(offset=0, limit=1)
+    assert (page.total, page.capped, page.more) == (2, True, True)
+    last = repo.archive_stories(offset=3, limit=1)
+    assert len(last.stories) == 1 and not last.more

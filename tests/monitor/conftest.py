@@ -6,6 +6,7 @@ import json
 import threading
 import time
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -153,3 +154,30 @@ def add_article(repository: Repository) -> Callable[..., ArticleRecord]:
         return record
 
     return add
+
+
+# -- the labelled story set crawled once (feed validity, named feeds) --------------------
+
+STORY_SOURCES = ["bmwe", "clib", "clusterplattform", "openpr"]
+
+
+@dataclass
+class Crawled:
+    """A data dir holding a crawl of tests/sites_stories by the real spiders."""
+
+    config: Config
+    repository: Repository
+
+
+@pytest.fixture(scope="session")
+def crawled(tmp_path_factory: pytest.TempPathFactory) -> Crawled:
+    from monitor.replay import ReplayServer
+    from tests.conftest import SITES_STORIES, copy_sites, run_crawl
+
+    tmp = tmp_path_factory.mktemp("story-crawl")
+    data_dir = tmp / "data"
+    with ReplayServer(copy_sites(tmp / "sites", SITES_STORIES)) as server:
+        for source in STORY_SOURCES:
+            run_crawl(source, data_dir, server.url)
+    config = Config(data_dir=data_dir, database_url=f"sqlite:///{data_dir / 'clusterwatch.db'}")
+    return Crawled(config, Repository(config.db_url))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import calendar
+import json
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
@@ -14,7 +15,14 @@ from lxml import etree
 
 from db.models import Article
 from db.repository import ArticleRecord, Repository
-from monitor.feeds import FeedSpec, build_feeds, plain_description, render_feed, write_if_changed
+from monitor.feeds import (
+    FORMATS,
+    FeedSpec,
+    build_feeds,
+    plain_description,
+    render_feed,
+    write_if_changed,
+)
 from scraper.config import Config
 from tests.monitor.conftest import FEED_SOURCES
 
@@ -37,19 +45,23 @@ def guids(path: Path) -> list[str]:
     return [entry.id for entry in parse(path).entries]
 
 
-def test_builds_rss_and_atom_for_all_and_each_source(
+def test_builds_rss_atom_and_json_feed_for_all_and_each_source_and_the_opml(
     feed_config: Config, repository: Repository, add_article: AddArticle
 ) -> None:
     add_article(source="alpha")
     add_article(source="beta")
     changed = build(feed_config, repository)
 
-    names = {"all.xml", "all.atom", "alpha.xml", "alpha.atom", "beta.xml", "beta.atom"}
-    assert {p.name for p in changed} == names
-    assert {p.name for p in feed_config.feeds_dir.iterdir()} == names  # no temp files left
-    for name in names:
-        parsed = parse(feed_config.feeds_dir / name)
-        assert parsed.version == ("rss20" if name.endswith(".xml") else "atom10")
+    feeds = {f"{stem}.{suffix}" for stem in ("all", "alpha", "beta") for suffix in FORMATS}
+    assert {p.name for p in changed} == {*feeds, "feeds.opml"}
+    # no temp files left
+    assert {p.name for p in feed_config.feeds_dir.iterdir()} == {*feeds, "feeds.opml"}
+    for name in feeds:
+        path = feed_config.feeds_dir / name
+        if name.endswith(".json"):  # this feedparser reads no JSON Feed
+            assert json.loads(path.read_bytes())["version"] == "https://jsonfeed.org/version/1.1"
+        else:
+            assert parse(path).version == ("rss20" if name.endswith(".xml") else "atom10")
 
 
 def test_entry_fields_follow_the_design(
@@ -151,7 +163,9 @@ def test_rebuild_without_new_items_is_byte_identical_and_guids_are_stable(
 
     new = add_article(source="alpha", published_at=datetime(2024, 2, 1, tzinfo=UTC))
     changed = build(feed_config, repository)
-    assert {p.name for p in changed} == {"all.xml", "all.atom", "alpha.xml", "alpha.atom"}
+    assert {p.name for p in changed} == {
+        f"{stem}.{suffix}" for stem in ("all", "alpha") for suffix in FORMATS
+    }
     assert guids(feed_config.feeds_dir / "all.xml") == [new.canonical_url, *old_guids]
 
 
@@ -236,8 +250,12 @@ def test_empty_database_gives_valid_empty_feeds(
     feed_config: Config, repository: Repository
 ) -> None:
     build(feed_config, repository)
-    for path in feed_config.feeds_dir.iterdir():
+    for path in feed_config.feeds_dir.glob("*.atom"):
         assert parse(path).entries == []
+    for path in feed_config.feeds_dir.glob("*.xml"):
+        assert parse(path).entries == []
+    for path in feed_config.feeds_dir.glob("*.json"):
+        assert json.loads(path.read_bytes())["items"] == []
     assert build(feed_config, repository) == []
 
 

@@ -15,6 +15,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
+import httpx
 import pytest
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -54,9 +55,12 @@ class Reader:
         self.cache = home / "cache.db"
 
     def reload(self) -> None:
+        self.run("-x", "reload")
+
+    def run(self, *command: str) -> None:
         env = {k: v for k, v in os.environ.items() if "proxy" not in k.lower()}
         env.update(HOME=str(self.home), NO_PROXY="*", no_proxy="*")
-        args = ["-u", "urls", "-C", "config", "-c", str(self.cache), "-x", "reload"]
+        args = ["-u", "urls", "-C", "config", "-c", str(self.cache), *command]
         result = subprocess.run(
             [self.executable, *args],
             cwd=self.home,
@@ -71,6 +75,10 @@ class Reader:
     def titles(self) -> set[str]:
         with sqlite3.connect(self.cache) as db:
             return {title for (title,) in db.execute("SELECT title FROM rss_item")}
+
+    def feed_titles(self) -> dict[str, str]:
+        with sqlite3.connect(self.cache) as db:
+            return dict(db.execute("SELECT rssurl, title FROM rss_feed"))
 
     def feed_validators(self, url: str) -> tuple[str, int]:
         with sqlite3.connect(self.cache) as db:
@@ -135,3 +143,53 @@ def test_newsboat_lists_the_served_titles(
         reader.reload()
         assert recorder.last_status("/feeds/alpha.xml") == 200
         assert reader.titles() == {*TITLES, "Neues Netzwerk für Batterieforschung"}
+
+
+def test_newsboat_imports_the_opml_and_reads_every_feed(
+    tmp_path: Path,
+    feed_config: Config,
+    repository: Repository,
+    add_article: Callable[..., ArticleRecord],
+) -> None:
+    newsboat = require_newsboat()
+    add_article(title=TITLES[0], source="alpha")
+    add_article(title=TITLES[1], source="beta")
+    with BackgroundServer(feed_config, host="127.0.0.1", port=0) as server:
+        # The OPML names the feeds by feed_base_url: here, where the server really listens.
+        served = feed_config.model_copy(update={"feed_base_url": server.url})
+        build_feeds(served, repository, FEED_SOURCES)
+        opml = tmp_path / "subscriptions.opml"
+        opml.write_bytes(httpx.get(f"{server.url}/feeds.opml", timeout=10).content)
+        reader = Reader(newsboat, tmp_path / "newsboat", [])
+        reader.run("-i", str(opml))
+        expected = {f"{server.url}/feeds/{stem}.xml" for stem in ("all", "alpha", "beta")}
+        assert set((reader.home / "urls").read_text("utf-8").split()) >= expected
+        reader.reload()
+        assert reader.titles() == {TITLES[0], TITLES[1]}
+        assert reader.feed_titles() == {
+            f"{server.url}/feeds/all.xml": "clusterwatch: all cluster announcements",
+            f"{server.url}/feeds/alpha.xml": "clusterwatch: Alpha Cluster",
+            f"{server.url}/feeds/beta.xml": "clusterwatch: Beta Netzwerk",
+        }
+
+
+def test_newsboat_reads_a_named_filtered_feed(
+    tmp_path: Path,
+    feed_config: Config,
+    repository: Repository,
+    add_article: Callable[..., ArticleRecord],
+) -> None:
+    newsboat = require_newsboat()
+    add_article(title=TITLES[0], source="alpha", topics=["field:Energie"])
+    add_article(title=TITLES[2], source="beta", topics=["region:Sachsen", "field:Energie"])
+    add_article(title="Kein Energiethema", source="alpha", topics=["field:Chemie"])
+    config = feed_config.model_copy(
+        update={
+            "feeds": Config(feeds={"energie": {"title": "Energie", "topics": ["Energie"]}}).feeds
+        }
+    )
+    build_feeds(config, repository, FEED_SOURCES)
+    with BackgroundServer(config, host="127.0.0.1", port=0) as server:
+        reader = Reader(newsboat, tmp_path / "newsboat", [f"{server.url}/feeds/energie.xml"])
+        reader.reload()
+        assert reader.titles() == {TITLES[0], TITLES[2]}

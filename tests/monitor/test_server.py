@@ -154,7 +154,8 @@ def test_head_matches_get_without_body(client: TestClient, headers: dict[str, st
     "path",
     [
         "/feeds/nope.xml",
-        "/feeds/all.json",
+        "/feeds/all.rss",
+        "/feeds/feeds.opml",
         "/feeds/clusterwatch.db",
         "/feeds/..%2Fclusterwatch.db",
         "/feeds/..%2F..%2Fdata%2Ffeeds%2Fall.xml",
@@ -177,7 +178,7 @@ def test_feed_index_lists_feeds(client: TestClient) -> None:
 def test_healthz_ok(client: TestClient) -> None:
     response = client.get("/healthz")
     assert response.status_code == 200
-    assert response.json() == {"status": "ok", "database": "ok", "feeds": 6}
+    assert response.json() == {"status": "ok", "database": "ok", "feeds": 9}
 
 
 def test_healthz_503_when_database_unreachable(tmp_path: Path) -> None:

@@ -120,6 +120,36 @@ def test_page_is_self_contained(tmp_path: Path, db_url: str, repository: Reposit
     assert doc.xpath("//link/@href") == ["data:,"]
 
 
+def test_named_feeds_are_listed_with_their_query_and_formats(
+    tmp_path: Path, db_url: str, repository: Repository
+) -> None:
+    config = make_config(tmp_path, db_url).model_copy(
+        update={
+            "feeds": Config(
+                feeds={
+                    "bio-nrw": {
+                        "title": "Biotech in NRW <&>",
+                        "topics": ["Biotechnologie"],
+                        "regions": {"all": ["Nordrhein-Westfalen"]},
+                        "keywords": {"not": ["Stellenanzeige"]},
+                        "min_score": 3,
+                    }
+                }
+            ).feeds
+        }
+    )
+    body, doc = page(config, repository)
+    row = doc.get_element_by_id("feed-bio-nrw")
+    assert "Biotech in NRW <&>" in row.text_content()  # escaped in the HTML, intact as text
+    assert "<&>" not in body
+    text = row.text_content()
+    assert "topics any of: Biotechnologie" in text
+    assert "regions all of: Nordrhein-Westfalen" in text
+    assert "keywords not: Stellenanzeige" in text and "score ≥ 3" in text
+    assert set(row.xpath(".//a/@href")) == {f"/feeds/bio-nrw.{s}" for s in ("xml", "atom", "json")}
+    assert doc.xpath("//a[@href='/feeds.opml']") and doc.xpath("//a[@href='/feeds/all.json']")
+
+
 def test_operator_details_cause_last_success_next_run_berlin_times_and_scale(
     tmp_path: Path, db_url: str, repository: Repository
 ) -> None:

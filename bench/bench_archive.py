@@ -1,0 +1,182 @@
+"""Archive query benchmark: how long one archive page takes at 10 k and 100 k stories.
+
+A synthetic store (German-looking cluster announcements built from a fixed vocabulary with
+compounds and umlauts, seeded, so every run builds the same data) is bulk-loaded into a
+fresh database, the search index rebuilt through the repository, then each archive query
+— the first page, a deep page, filters, rare and common search words, search plus filter —
+runs several times through ``Repository.archive_stories`` (the count and the page, exactly
+what ``/archive`` asks); the median is reported. The target is ≤ 200 ms at 100 k.
+
+    .venv/bin/python bench/bench_archive.py [--sizes 10000 100000] [--url DATABASE_URL]
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import statistics
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from sqlalchemy import insert  # noqa: E402
+
+from db.migrate import upgrade  # noqa: E402
+from db.models import Article, Story  # noqa: E402
+from db.repository import Repository, StoryQuery, Terms  # noqa: E402
+
+WORDS = [
+    "Cluster",
+    "Netzwerk",
+    "Förderung",
+    "Wasserstoff",
+    "Bioökonomie",
+    "Mittelstand",
+    "Forschung",
+    "Hochschule",
+    "Partner",
+    "Innovation",
+    "Zukunft",
+    "Digitalisierung",
+    "Künstliche",
+    "Intelligenz",
+    "Produktion",
+    "Energie",
+    "Mobilität",
+    "Gesundheit",
+    "Medizintechnik",
+    "Logistik",
+    "Hafen",
+    "Leichtbau",
+    "Werkstoffe",
+    "Photonik",
+    "Quantentechnologie",
+    "Batterie",
+    "Kreislaufwirtschaft",
+    "Fachkräfte",
+    "Weiterbildung",
+    "Gründung",
+    "Start-up",
+    "Reallabor",
+    "Projekt",
+    "Verbund",
+    "Region",
+    "Strategie",
+    "Wettbewerb",
+    "Preis",
+    "Konferenz",
+]
+PREFIXES = ["Wasserstoff", "Bioökonomie", "Batterie", "Leichtbau", "Kreislauf", "Medizin"]
+SUFFIXES = ["netz", "strategie", "forschung", "region", "zentrum", "programm", "allianz"]
+REGIONS = ["region:Sachsen", "region:Bayern", "region:Nordrhein-Westfalen", "region:Thüringen"]
+FIELDS = ["field:Energie", "field:Biotechnologie", "field:IKT", "field:Logistik"]
+SOURCES = ["clusterplattform", "openpr", "bmwe", "clib"]
+RARE = "Marsmissionsallianz"  # in one story out of 5000
+
+
+def load(repository: Repository, count: int, seed: int = 12) -> None:
+    rng = random.Random(seed)
+    start = datetime(2015, 1, 1, tzinfo=UTC)
+    with repository.session() as s:
+        for first in range(0, count, 5000):
+            stories, articles = [], []
+            for n in range(first, min(count, first + 5000)):
+                words = rng.choices(WORDS, k=120)
+                words += [rng.choice(PREFIXES) + rng.choice(SUFFIXES) for _ in range(6)]
+                if n % 5000 == 17:
+                    words.append(RARE)
+                rng.shuffle(words)
+                title = " ".join(words[:9])
+                day = start + timedelta(hours=n * 3)
+                topics = [rng.choice(REGIONS), rng.choice(FIELDS)]
+                stories.append(
+                    {
+                        "id": n + 1,
+                        "lead_article_id": n + 1,
+                        "published": True,
+                        "guid": f"https://bench.example/{n}",
+                        "first_published_at": day,
+                        "order_at": day,
+                        "relevance_score": rng.uniform(0, 20),
+                        "topics": topics,
+                        "created_at": day,
+                    }
+                )
+                articles.append(
+                    {
+                        "id": n + 1,
+                        "canonical_url": f"https://bench.example/{n}",
+                        "source": SOURCES[n % 4],
+                        "url": f"https://bench.example/{n}",
+                        "title": title,
+                        "text": " ".join(words),
+                        "html": "",
+                        "published_at": day,
+                        "first_seen_at": day,
+                        "content_hash": f"h{n}",
+                        "relevance": "relevant",
+                        "topics": topics,
+                        "story_id": n + 1,
+                    }
+                )
+            s.execute(insert(Story), stories)
+            s.execute(insert(Article), articles)
+        s.commit()
+    repository.reindex_search()
+
+
+QUERIES: list[tuple[str, dict[str, object]]] = [
+    ("first page", {}),
+    ("page 200", {"offset": 199 * 20}),
+    ("source filter", {"query": StoryQuery(sources=Terms(all=("openpr",)))}),
+    ("region + field", {"query": StoryQuery(topics=(Terms(all=("region:Thüringen",)),
+                                                    Terms(all=("field:Energie",))))}),
+    ("search rare word", {"search": RARE}),
+    ("search compound part", {"search": "wasserstoffnetz"}),
+    ("search two words", {"search": "Bioökonomie Fachkräfte"}),
+    ("search + region", {"search": "Reallabor", "query": StoryQuery(
+        topics=(Terms(all=("region:Sachsen",)),))}),
+]  # fmt: skip
+
+
+def measure(repository: Repository, rounds: int) -> list[tuple[str, float, int]]:
+    results = []
+    for name, kwargs in QUERIES:
+        times = []
+        for _ in range(rounds):
+            began = time.perf_counter()
+            page = repository.archive_stories(**kwargs)  # type: ignore[arg-type]
+            times.append(time.perf_counter() - began)
+        results.append((name, statistics.median(times) * 1000, page.total))
+    return results
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000])
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--url", help="an empty database to fill (default: temporary SQLite)")
+    args = parser.parse_args()
+    for size in args.sizes:
+        with tempfile.TemporaryDirectory() as tmp:
+            url = args.url or f"sqlite:///{Path(tmp) / 'bench.db'}"
+            upgrade(url)
+            repository = Repository(url)
+            began = time.perf_counter()
+            load(repository, size)
+            loaded = time.perf_counter() - began
+            backend = url.split(":", 1)[0]
+            print(f"\n{size:,} stories on {backend} (loaded and indexed in {loaded:.1f} s)")
+            for name, ms, total in measure(repository, args.rounds):
+                print(f"  {name:<22} {ms:8.1f} ms   ({total:,} matching)")
+            if args.url:
+                break  # a given database is filled once
+
+
+if __name__ == "__main__":
+    main()
