@@ -72,6 +72,7 @@ class ArticleRecord:
     raw_encoding: str | None = None
     raw_headers: dict[str, str] = field(default_factory=dict)
     feed_date: datetime | None = None
+    listing_date: datetime | None = None
     rules_version: str | None = None
     crawl_run_id: int | None = None
     duplicate_of: int | None = None
@@ -94,6 +95,7 @@ class FailedPage:
     raw_encoding: str | None = None
     raw_headers: dict[str, str] = field(default_factory=dict)
     feed_date: datetime | None = None
+    listing_date: datetime | None = None
     rules_version: str | None = None
     crawl_run_id: int | None = None
 
@@ -364,6 +366,7 @@ class Repository:
                 "crawl_run_id": page.crawl_run_id,
                 "rules_version": page.rules_version,
                 "feed_date": page.feed_date,
+                "listing_date": page.listing_date,
             }
             if page.raw_html is not None:  # keep the last body that arrived
                 values.update(
@@ -575,6 +578,77 @@ class Repository:
             if orphaned is not None and orphaned != story_id:
                 self._refresh_story(s, orphaned, source_order)
             return (AddResult.DUPLICATE if first_member else AddResult.NEW), row_id
+
+    def stored_pages(
+        self, source: str | None = None, since: datetime | None = None
+    ) -> list[Article]:
+        """Articles (stored and failed) with their raw page kept: what re-extraction reads.
+        ``since``: first seen at or after."""
+        with self.session() as s:
+            stmt = select(Article).where(
+                Article.raw_html.is_not(None), Article.state.in_((STORED, FAILED))
+            )
+            if source:
+                stmt = stmt.where(Article.source == source)
+            if since is not None:
+                stmt = stmt.where(Article.first_seen_at >= since)
+            return list(s.scalars(stmt.order_by(Article.id)))
+
+    def replace_article(
+        self,
+        record: ArticleRecord,
+        decide: StoryDecider | None = None,
+        source_order: Sequence[str] = (),
+    ) -> bool:
+        """Re-extraction of a stored article: its content replaced in place (same row, first
+        seen, canonical URL; its story keeps its GUID). The story is decided again, as for a
+        new article, under the store lock; a published story whose lead changed is marked
+        updated. Returns whether anything changed (nothing is written otherwise)."""
+        with self.session() as s, s.begin():
+            _lock(s)
+            row = s.scalar(
+                select(Article).where(
+                    Article.canonical_url == record.canonical_url, Article.state == STORED
+                )
+            )
+            if row is None:
+                raise KeyError(f"no stored article {record.canonical_url}")
+            values = {k: v for k, v in _values(record).items() if k in REEXTRACTED}
+            if all(getattr(row, k) == v for k, v in values.items() if k != "rules_version"):
+                return False
+            for key, value in values.items():
+                setattr(row, key, value)
+            s.execute(delete(LshBand).where(LshBand.article_id == row.id))
+            s.execute(delete(AlternateLink).where(AlternateLink.article_id == row.id))
+            s.add_all(
+                LshBand(band=i, hash=h, article_id=row.id) for i, h in enumerate(record.bands)
+            )
+            s.add_all(
+                AlternateLink(url=u, article_id=row.id) for u in sorted(set(record.alternates))
+            )
+            s.flush()
+            old_story = row.story_id
+            candidates = [c for c in self._candidates(s, record) if c.article_id != row.id]
+            if decide is None:
+                story_id, _why = same_hash_or_link(record.content_hash, candidates)
+            else:
+                story_id, _why = decide(candidates)
+            if story_id is not None and story_id != old_story:
+                row.story_id = story_id
+                row.duplicate_of = s.scalar(
+                    select(func.min(Article.id)).where(
+                        Article.story_id == story_id, Article.state == STORED
+                    )
+                )
+                s.flush()
+            assert row.story_id is not None
+            self._refresh_story(s, row.story_id, source_order)
+            if old_story is not None and old_story != row.story_id:
+                self._refresh_story(s, old_story, source_order)
+            story = s.get(Story, row.story_id)
+            if story is not None and story.guid and story.lead_article_id == row.id:
+                story.updated_at = utcnow()  # the published entry's text or date changed
+            return True
 
     def _candidates(self, s: Session, record: ArticleRecord) -> list[StoryCandidate]:
         """Stored articles that may be the same announcement as ``record``."""
@@ -1039,6 +1113,32 @@ def _lock(s: Session) -> None:
 STORY_LOCK_KEY = 0x636C7573  # "clus"
 # Near-duplicate candidates share at least this many LSH bands (see scraper/stories.py).
 MIN_SHARED_BANDS = 2
+
+
+# What re-extraction re-makes of a stored article (identity, first sighting, the raw page
+# and its crawl run stay).
+REEXTRACTED = frozenset(
+    {
+        "title",
+        "text",
+        "html",
+        "content_hash",
+        "relevance",
+        "relevance_score",
+        "relevance_terms",
+        "language",
+        "published_at",
+        "date_source",
+        "title_source",
+        "body_source",
+        "language_source",
+        "topics",
+        "alternates",
+        "minhash",
+        "title_key",
+        "rules_version",
+    }
+)
 
 
 def _values(record: ArticleRecord) -> dict[str, Any]:

@@ -18,8 +18,8 @@ from zoneinfo import ZoneInfo
 from db.models import Article
 from db.repository import FeedStory, Repository, StoryQuery, Terms
 from monitor.feeds import content_html, plain_description
-from monitor.sources import SourceInfo
 from scraper.classify import PROGRAMMES, REGIONS, TOPICS
+from scraper.sources import SourceSpec
 
 PER_PAGE = 20
 MAX_PAGE = 100_000
@@ -50,7 +50,7 @@ class ArchiveFilters:
 
     @classmethod
     def from_params(
-        cls, params: Mapping[str, str], sources: Sequence[SourceInfo]
+        cls, params: Mapping[str, str], sources: Sequence[SourceSpec]
     ) -> ArchiveFilters:
         def pick(name: str, allowed: set[str]) -> str:
             value = params.get(name, "").strip()
@@ -102,7 +102,7 @@ def _declared_topic(value: str | None) -> set[str]:
 
 
 def render_archive(
-    repository: Repository, sources: Sequence[SourceInfo], filters: ArchiveFilters
+    repository: Repository, sources: Sequence[SourceSpec], filters: ArchiveFilters
 ) -> str:
     labels = {s.name: s.label for s in sources}
     offset = (filters.page - 1) * PER_PAGE
@@ -167,7 +167,7 @@ def _story_item(story: FeedStory, labels: dict[str, str]) -> str:
     )
 
 
-def render_story(story: FeedStory, sources: Sequence[SourceInfo]) -> str:
+def render_story(story: FeedStory, sources: Sequence[SourceSpec]) -> str:
     """The permalink page: lead text, every place it appeared, topics, dates."""
     labels = {s.name: s.label for s in sources}
     lead = story.lead

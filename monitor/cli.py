@@ -351,22 +351,13 @@ def log(
 @app.command()
 def sources() -> None:
     """The configured sources, their entry points and intervals."""
-    from scraper.registry import spider_classes
-
-    config = _config()
     from monitor.sources import list_sources
 
+    config = _config()
     table = Table(title="Sources")
     for column in ("name", "label", "every", "enabled", "relevance", "hosts", "entry points"):
         table.add_column(column, overflow="fold")
     for info in list_sources(config):
-        spider = spider_classes()[info.name]
-        override = config.source(info.name)
-        entries = [
-            *(override.feeds if override.feeds is not None else spider.feeds),
-            *(override.listings if override.listings is not None else spider.listings),
-            *(override.sitemaps if override.sitemaps is not None else spider.sitemaps),
-        ]
         table.add_row(
             info.name,
             info.label,
@@ -374,7 +365,7 @@ def sources() -> None:
             "yes" if info.enabled else "no",
             info.relevance,
             ", ".join(info.hosts),
-            "\n".join(entries),
+            "\n".join(info.entry_points),
         )
     console.print(table)
 
@@ -501,6 +492,94 @@ def reclassify(
     )
 
 
+@app.command()
+def reextract(
+    source: Annotated[str | None, typer.Option(help="Only this source.")] = None,
+    since: Annotated[
+        str | None, typer.Option(help="Only pages first seen on or after this date (YYYY-MM-DD).")
+    ] = None,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Report, change nothing.")] = False,
+) -> None:
+    """Re-run extraction, relevance and story grouping on the stored pages (after a rule
+    change): articles updated in place, GUIDs kept, failed pages recovered."""
+    from monitor.reextract_cmd import report_table
+    from scraper.reextract import reextract as run_reextract
+    from scraper.reextract import spiders_of
+
+    config = _config()
+    if source:
+        _source_names(config, [source])
+    try:
+        start = datetime.fromisoformat(since).replace(tzinfo=UTC) if since else None
+    except ValueError as error:
+        raise Problem(f"--since {since!r}: not a date (YYYY-MM-DD)", EXIT_USAGE) from error
+    changes = list(
+        run_reextract(
+            _repository(config), spiders_of(config.source_specs()), source, start, dry_run
+        )
+    )
+    table, summary = report_table(changes, dry_run)
+    if table.row_count:
+        console.print(table)
+    console.print(summary)
+
+
+source_app = typer.Typer(help="Add sources without code.", no_args_is_help=True)
+app.add_typer(source_app, name="source")
+
+
+@source_app.command("add")
+def source_add(
+    url: Annotated[str, typer.Argument(help="The cluster's homepage or news page.")],
+    name: Annotated[
+        str | None, typer.Option(help="The source's name (default: from the host).")
+    ] = None,
+    config_path: Annotated[
+        Path | None,
+        typer.Option(
+            "--config", help="The TOML file to add it to (default: $CLUSTERWATCH_CONFIG)."
+        ),
+    ] = None,
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Write without asking.")] = False,
+) -> None:
+    """Discover a site's feeds, sitemaps, news listing and article URL pattern, test-extract
+    a few articles, and write the source's [sources.<name>] block."""
+    from monitor.source_add_cmd import append_block, checked_block, config_file, fetcher
+    from scraper.extract import BERLIN
+    from scraper.proposal import ProposalError, propose, toml_block
+
+    config = _config()
+    if not url.startswith(("http://", "https://")):
+        raise Problem(f"{url!r}: give an http(s) URL", EXIT_USAGE)
+    try:
+        proposal = propose(url, fetcher(config), name)
+    except ProposalError as error:
+        raise Problem(str(error), EXIT_ENVIRONMENT) from error
+    block = toml_block(proposal.spec)
+    target = config_file(config_path)
+    try:
+        checked_block(block, proposal.spec.name, config, target)
+    except ValueError as error:
+        raise Problem(str(error).splitlines()[0], EXIT_USAGE) from error
+    for note in proposal.notes:
+        console.print(note)
+    table = Table(title=f"Test extraction ({len(proposal.samples)} articles)")
+    for column in ("url", "title", "date", "text"):
+        table.add_column(column, overflow="fold")
+    for sample in proposal.samples:
+        found = sample.extracted
+        assert found is not None
+        when = found.published_at
+        date = when.astimezone(BERLIN).strftime("%Y-%m-%d %H:%M") if when else "—"
+        table.add_row(sample.url, found.title, date, found.text[:160] + "…")
+    console.print(table)
+    console.print(block, markup=False, highlight=False)
+    if not yes and not typer.confirm(f"Add this source to {target}?"):
+        raise typer.Exit(1)
+    append_block(target, block)
+    console.print(f"added source {proposal.spec.name!r} to {target}")
+
+
 class ExportFormat(StrEnum):
     json = "json"
     csv = "csv"
@@ -613,16 +692,8 @@ data_dir = "{data_dir}"
 mirror = "{mirror}"
 jitter_seconds = 5
 feed_rebuild_minutes = 1
-
-[sources.clusterplattform]
-interval_minutes = 1
-[sources.openpr]
-interval_minutes = 1
-[sources.bmwe]
-interval_minutes = 1
-[sources.clib]
-interval_minutes = 1
 """
+DEMO_SOURCE = "[sources.{name}]\ninterval_minutes = 1\n"
 
 
 @app.command()
@@ -651,7 +722,13 @@ def demo(
     data_dir.mkdir(parents=True, exist_ok=True)
     server = ReplayServer(root).start()
     toml = data_dir / "clusterwatch.toml"
-    toml.write_text(DEMO_TOML.format(data_dir=data_dir.resolve(), mirror=server.url), "utf-8")
+    from scraper.sources import builtin_specs
+
+    toml.write_text(
+        DEMO_TOML.format(data_dir=data_dir.resolve(), mirror=server.url)
+        + "".join(DEMO_SOURCE.format(name=name) for name in sorted(builtin_specs())),
+        "utf-8",
+    )
     # Crawl processes started by the service read the same file.
     os.environ[CONFIG_ENV] = str(toml.resolve())
     for name in (

@@ -32,9 +32,9 @@ from lxml import etree
 
 from db.models import Article
 from db.repository import FeedStory, Repository, StoryQuery, Terms
-from monitor.sources import SourceInfo
 from scraper.classify import topic_key
 from scraper.config import Config, Match
+from scraper.sources import SourceSpec
 
 ALL_FEED = "all"
 DESCRIPTION_CHARS = 300
@@ -84,7 +84,7 @@ class FeedDefinitionError(ValueError):
 def build_feeds(
     config: Config,
     repository: Repository,
-    sources: Sequence[SourceInfo],
+    sources: Sequence[SourceSpec],
     output_dir: Path | None = None,
 ) -> list[Path]:
     """Write ``<feed>.xml``/``.atom``/``.json`` for ``all`` and each source, and
@@ -119,7 +119,7 @@ def build_feeds(
     return changed
 
 
-def feed_specs(sources: Iterable[SourceInfo], config: Config | None = None) -> list[FeedSpec]:
+def feed_specs(sources: Iterable[SourceSpec], config: Config | None = None) -> list[FeedSpec]:
     """``all``, one feed per source, then the named filtered feeds of ``config``."""
     sources = list(sources)
     specs = [FeedSpec(ALL_FEED, "clusterwatch: all cluster announcements", None)]
@@ -129,7 +129,7 @@ def feed_specs(sources: Iterable[SourceInfo], config: Config | None = None) -> l
     return specs
 
 
-def named_feeds(config: Config, sources: Iterable[SourceInfo]) -> list[FeedSpec]:
+def named_feeds(config: Config, sources: Iterable[SourceSpec]) -> list[FeedSpec]:
     """The ``[feeds.<name>]`` definitions as feeds; :class:`FeedDefinitionError` naming the
     feed and every unknown topic, programme, region or source."""
     known_sources = {s.name for s in sources}

@@ -57,7 +57,7 @@ FeedsHook = Callable[[], None]
 
 
 class ScheduledSource(Protocol):
-    """What the scheduler needs of a source (``monitor.sources.SourceInfo`` fits)."""
+    """What the scheduler needs of a source (``scraper.sources.SourceSpec`` fits)."""
 
     @property
     def name(self) -> str: ...

@@ -22,7 +22,7 @@ from scraper.config import Config
 if TYPE_CHECKING:
     from monitor.alerts import Alerter
     from monitor.scheduler import CrawlScheduler
-    from monitor.sources import SourceInfo
+    from scraper.sources import SourceSpec
 
 logger = logging.getLogger(__name__)
 
@@ -37,7 +37,7 @@ class ServiceHooks:
     feed writes and the alerter's state from interleaving.
     """
 
-    def __init__(self, config: Config, repository: Repository, sources: Sequence[SourceInfo]):
+    def __init__(self, config: Config, repository: Repository, sources: Sequence[SourceSpec]):
         from monitor.alerts import Alerter
 
         self.config = config

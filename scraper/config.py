@@ -30,6 +30,8 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
+from scraper.sources import SourceError, SourceSpec, builtin_specs, check_override, registry
+
 CONFIG_ENV = "CLUSTERWATCH_CONFIG"
 DEFAULT_CONFIG_FILE = "clusterwatch.toml"
 FEED_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]*$")
@@ -56,22 +58,6 @@ HEALTH_RULE_IDS = (
 
 class ConfigError(ValueError):
     """A bad configuration, as one line naming the file, key or variable at fault."""
-
-
-class SourceOverride(BaseModel):
-    """Per-source settings an operator may change without touching code."""
-
-    model_config = {"extra": "forbid"}
-
-    enabled: bool = True
-    feeds: list[str] | None = None
-    listings: list[str] | None = None
-    sitemaps: list[str] | None = None
-    article_pattern: str | None = None
-    # Minutes between scheduled crawls; fractions are allowed (short intervals in tests),
-    # whole numbers stay ints.
-    interval_minutes: int | float | None = Field(default=None, gt=0)
-    relevance: str | None = Field(default=None, pattern="^(all|keywords)$")
 
 
 class Match(BaseModel):
@@ -195,9 +181,17 @@ class Config(BaseSettings):
     feed_rebuild_minutes: float = Field(default=15, gt=0)
     jitter_seconds: int = Field(default=60, ge=0)
     alert_urls: list[str] = []
-    sources: dict[str, SourceOverride] = {}
+    # [sources.<name>]: an override of a built-in source (any field) or a new source.
+    sources: dict[str, dict[str, Any]] = {}
     feeds: dict[str, FeedDefinition] = {}
     health: HealthConfig = HealthConfig()
+
+    @field_validator("sources")
+    @classmethod
+    def _sources_are_specs(cls, sources: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
+        # Unknown fields are refused here; whether a new source is complete, in
+        # check_source_names (after the typo check on its name).
+        return {name: check_override(name, block) for name, block in sources.items()}
 
     @field_validator("feeds")
     @classmethod
@@ -264,8 +258,9 @@ class Config(BaseSettings):
     def httpcache_dir(self) -> Path:
         return self.data_dir / "httpcache"
 
-    def source(self, name: str) -> SourceOverride:
-        return self.sources.get(name, SourceOverride())
+    def source_specs(self) -> dict[str, SourceSpec]:
+        """Every source (built-in ones with their overrides, and configured ones), by name."""
+        return registry(self.sources)
 
     def thresholds(self, name: str) -> HealthThresholds:
         base = self.health.model_dump(exclude={"sources"})
@@ -306,16 +301,13 @@ def load_config(**overrides: Any) -> Config:
         raise ConfigError(describe_validation_error(error, path, toml)) from None
     known = known_sources()
     check_source_names(config, known, path)
-    check_feed_definitions(config, known, path)
+    check_feed_definitions(config, list(config.source_specs()), path)
     return config
 
 
 def known_sources() -> list[str]:
-    """The names of the sources Scrapy's spider loader knows (imported late: loads Scrapy)."""
-    from scrapy.settings import Settings
-    from scrapy.spiderloader import SpiderLoader
-
-    return sorted(SpiderLoader.from_settings(Settings({"SPIDER_MODULES": ["spiders"]})).list())
+    """The names of the built-in sources."""
+    return sorted(builtin_specs())
 
 
 def did_you_mean(word: str, choices: Iterable[str]) -> str:
@@ -428,13 +420,23 @@ def _line_of(path: Path, section: Sequence[str], key: str) -> int | None:
 def check_source_names(config: Config, known: Sequence[str], path: Path | None) -> None:
     """``[sources.<name>]`` and ``[health.sources.<name>]`` must name a known source."""
     where = f"{path}: " if path else ""
-    for section, names in (("sources", config.sources), ("health.sources", config.health.sources)):
-        for name in names:
-            if name not in known:
-                raise ConfigError(
-                    f"{where}[{section}.{name}]: unknown source {name!r}"
-                    f"{did_you_mean(name, known)}; known: {', '.join(known)}"
-                )
+    for name, block in config.sources.items():
+        if name not in known and "hosts" not in block:  # neither a built-in nor a new source
+            raise ConfigError(
+                f"{where}[sources.{name}]: unknown source {name!r}"
+                f"{did_you_mean(name, known)}; known: {', '.join(known)} (a new source "
+                "declares hosts, article_pattern and a feed, listing or sitemap)"
+            )
+    try:
+        known = list(config.source_specs())
+    except SourceError as error:
+        raise ConfigError(f"{where}{error}") from None
+    for name in config.health.sources:
+        if name not in known:
+            raise ConfigError(
+                f"{where}[health.sources.{name}]: unknown source {name!r}"
+                f"{did_you_mean(name, known)}; known: {', '.join(known)}"
+            )
     skipped = {rule for name in known for rule in config.thresholds(name).skip_rules}
     for rule in sorted(skipped - set(HEALTH_RULE_IDS)):
         raise ConfigError(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections import Counter
 
 from datasketch import MinHash
 
@@ -32,3 +33,21 @@ def minhash(text: str) -> MinHash:
     }
     signature.update_batch([s.encode() for s in shingles])
     return signature
+
+
+_TOKEN = re.compile(r"\w+", re.UNICODE)
+
+
+def tokens(text: str) -> list[str]:
+    return _TOKEN.findall(text.lower())
+
+
+def token_f1(extracted: str, gold: str) -> float:
+    """Bag-of-words F1 of two texts (the quality gate's measure; re-extraction's report)."""
+    got, want = Counter(tokens(extracted)), Counter(tokens(gold))
+    overlap = sum((got & want).values())
+    if not overlap:
+        return 0.0
+    precision = overlap / sum(got.values())
+    recall = overlap / sum(want.values())
+    return 2 * precision * recall / (precision + recall)

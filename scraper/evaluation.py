@@ -4,8 +4,6 @@ script and the benchmark. Reads a replayed tree directly (no HTTP, no crawl)."""
 from __future__ import annotations
 
 import json
-import re
-from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -15,6 +13,7 @@ from scrapy.http import HtmlResponse
 
 from monitor.replay import ReplayTree
 from scraper.classify import DEFAULT_RULES, RuleSet, score
+from scraper.dedup import token_f1, tokens
 from scraper.extract import (
     Extracted,
     ExtractionRules,
@@ -24,9 +23,9 @@ from scraper.extract import (
 )
 from scraper.registry import spider_classes
 
-__all__ = ["spider_classes"]  # re-exported for the quality gate and scripts
+# Re-exported for the quality gate and scripts.
+__all__ = ["spider_classes", "token_f1", "tokens"]
 
-_TOKEN = re.compile(r"\w+", re.UNICODE)
 MAX_REDIRECTS = 5
 
 
@@ -99,17 +98,3 @@ def relevant(source: str, extracted: Extracted, rules: RuleSet = DEFAULT_RULES) 
     if spider_classes()[source].relevance == "all":
         return True
     return score(extracted.title, extracted.text, rules).relevant
-
-
-def tokens(text: str) -> list[str]:
-    return _TOKEN.findall(text.lower())
-
-
-def token_f1(extracted: str, gold: str) -> float:
-    got, want = Counter(tokens(extracted)), Counter(tokens(gold))
-    overlap = sum((got & want).values())
-    if not overlap:
-        return 0.0
-    precision = overlap / sum(got.values())
-    recall = overlap / sum(want.values())
-    return 2 * precision * recall / (precision + recall)

@@ -47,6 +47,7 @@ class Announcement:
     raw_encoding: str | None = None
     raw_headers: dict[str, str] = field(default_factory=dict)
     feed_date: datetime | None = None
+    listing_date: datetime | None = None
     rules_version: str | None = None
     line_hashes: list[str] = field(default_factory=list)
     relevant: bool | None = None  # set by RelevancePipeline

@@ -9,9 +9,10 @@ from typing import Self
 
 from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem
+from scrapy.settings import Settings
 from scrapy.statscollectors import StatsCollector
 
-from db.repository import AddResult, ArticleRecord, Repository, StoryCandidate
+from db.repository import AddResult, ArticleRecord, Repository, StoryCandidate, StoryDecider
 from scraper import classify, dedup, stories
 from scraper.items import Announcement
 
@@ -36,7 +37,7 @@ class ValidatePipeline:
         return cls(_stats(crawler))
 
     def process_item(self, item: Announcement) -> Announcement:
-        if not item.title or len(item.text) < MIN_TEXT_CHARS:
+        if not is_announcement(item):
             self.stats.inc_value("clusterwatch/items/invalid")
             raise DropItem(f"no usable article on {item.url} (title or text missing)")
         for name in ("title", "date", "text"):
@@ -62,12 +63,7 @@ class RelevancePipeline:
         return cls(classify.rules_from_settings(crawler.settings))
 
     def process_item(self, item: Announcement) -> Announcement:
-        result = classify.score(item.title, item.text, self.rules)
-        item.relevance_score = result.score
-        item.relevance_terms = result.terms
-        item.relevant = True if item.relevance_mode == "all" else result.relevant
-        item.topics = classify.topics(item.title, item.text, item.topics)
-        return item
+        return classify_item(item, self.rules)
 
 
 class StorePipeline:
@@ -92,55 +88,14 @@ class StorePipeline:
         return cls(
             Repository(settings["CLUSTERWATCH_DATABASE_URL"]),
             _stats(crawler),
-            stories.Thresholds(
-                jaccard=settings.getfloat("CLUSTERWATCH_NEAR_DUPLICATE_THRESHOLD", 0.8),
-                containment=settings.getfloat("CLUSTERWATCH_STORY_CONTAINMENT", 0.8),
-                title_similarity=settings.getfloat("CLUSTERWATCH_STORY_TITLE_SIMILARITY", 0.4),
-                edited_jaccard=settings.getfloat("CLUSTERWATCH_STORY_EDITED_JACCARD", 0.7),
-                edited_containment=settings.getfloat("CLUSTERWATCH_STORY_EDITED_CONTAINMENT", 0.85),
-            ),
-            list(settings.getlist("CLUSTERWATCH_STORY_SOURCE_ORDER") or stories.SOURCE_ORDER),
+            story_thresholds(settings),
+            source_order(settings),
         )
 
     def process_item(self, item: Announcement) -> Announcement:
         relevant = bool(item.relevant)
-        content_hash = dedup.content_hash(item.text)
-        print_ = stories.fingerprint(item.title, item.text, content_hash)
-        record = ArticleRecord(
-            canonical_url=item.canonical_url,
-            source=item.source,
-            url=item.url,
-            title=item.title,
-            text=item.text,
-            html=item.html,
-            content_hash=content_hash,
-            relevance="relevant" if relevant else "irrelevant",
-            relevance_score=item.relevance_score,
-            relevance_terms=item.relevance_terms,
-            language=item.language,
-            published_at=item.published_at,
-            date_source=item.date_source,
-            title_source=item.title_source,
-            body_source=item.body_source,
-            language_source=item.language_source,
-            raw_encoding=item.raw_encoding,
-            raw_headers=item.raw_headers,
-            feed_date=item.feed_date,
-            rules_version=item.rules_version,
-            topics=item.topics,
-            alternates=item.alternates,
-            minhash=print_.minhash,
-            title_key=print_.title_key,
-            bands=print_.bands,
-            raw_html=zlib.compress(item.raw_html, 6),
-            crawl_run_id=self.stats.get_value("clusterwatch/run_id"),
-        )
-
-        def decide(candidates: Sequence[StoryCandidate]) -> tuple[int | None, str]:
-            return stories.same_story(
-                item.title, item.text, item.language, content_hash, candidates, self.thresholds
-            )
-
+        record = article_record(item, self.stats.get_value("clusterwatch/run_id"))
+        decide = story_decider(item, record.content_hash, self.thresholds)
         result, row_id = self.repository.add_article(record, decide, self.source_order)
         if result is not AddResult.KNOWN and item.line_hashes:
             self.repository.count_lines(item.source, item.line_hashes)
@@ -156,3 +111,81 @@ class StorePipeline:
         else:
             self.stats.inc_value("clusterwatch/items/new")
         return item
+
+
+# -- the steps, as functions: the crawl's pipelines and re-extraction run the same code ----
+
+
+def is_announcement(item: Announcement) -> bool:
+    return bool(item.title) and len(item.text) >= MIN_TEXT_CHARS
+
+
+def classify_item(item: Announcement, rules: classify.RuleSet) -> Announcement:
+    result = classify.score(item.title, item.text, rules)
+    item.relevance_score = result.score
+    item.relevance_terms = result.terms
+    item.relevant = True if item.relevance_mode == "all" else result.relevant
+    item.topics = classify.topics(item.title, item.text, item.topics)
+    return item
+
+
+def story_thresholds(settings: Settings) -> stories.Thresholds:
+    return stories.Thresholds(
+        jaccard=settings.getfloat("CLUSTERWATCH_NEAR_DUPLICATE_THRESHOLD", 0.8),
+        containment=settings.getfloat("CLUSTERWATCH_STORY_CONTAINMENT", 0.8),
+        title_similarity=settings.getfloat("CLUSTERWATCH_STORY_TITLE_SIMILARITY", 0.4),
+        edited_jaccard=settings.getfloat("CLUSTERWATCH_STORY_EDITED_JACCARD", 0.7),
+        edited_containment=settings.getfloat("CLUSTERWATCH_STORY_EDITED_CONTAINMENT", 0.85),
+    )
+
+
+def source_order(settings: Settings) -> list[str]:
+    return list(settings.getlist("CLUSTERWATCH_STORY_SOURCE_ORDER") or stories.SOURCE_ORDER)
+
+
+def story_decider(
+    item: Announcement, content_hash: str, thresholds: stories.Thresholds
+) -> StoryDecider:
+    def decide(candidates: Sequence[StoryCandidate]) -> tuple[int | None, str]:
+        return stories.same_story(
+            item.title, item.text, item.language, content_hash, candidates, thresholds
+        )
+
+    return decide
+
+
+def article_record(item: Announcement, crawl_run_id: int | None) -> ArticleRecord:
+    """The row to store for a classified announcement (fingerprints included)."""
+    relevant = bool(item.relevant)
+    content_hash = dedup.content_hash(item.text)
+    print_ = stories.fingerprint(item.title, item.text, content_hash)
+    return ArticleRecord(
+        canonical_url=item.canonical_url,
+        source=item.source,
+        url=item.url,
+        title=item.title,
+        text=item.text,
+        html=item.html,
+        content_hash=content_hash,
+        relevance="relevant" if relevant else "irrelevant",
+        relevance_score=item.relevance_score,
+        relevance_terms=item.relevance_terms,
+        language=item.language,
+        published_at=item.published_at,
+        date_source=item.date_source,
+        title_source=item.title_source,
+        body_source=item.body_source,
+        language_source=item.language_source,
+        raw_encoding=item.raw_encoding,
+        raw_headers=item.raw_headers,
+        feed_date=item.feed_date,
+        listing_date=item.listing_date,
+        rules_version=item.rules_version,
+        topics=item.topics,
+        alternates=item.alternates,
+        minhash=print_.minhash,
+        title_key=print_.title_key,
+        bands=print_.bands,
+        raw_html=zlib.compress(item.raw_html, 6),
+        crawl_run_id=crawl_run_id,
+    )

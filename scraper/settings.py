@@ -12,13 +12,13 @@ import sys
 from typing import Any
 
 from scraper.config import Config, ConfigError, load_config
+from scraper.sources import SPEC_MODULES
 
 # Settings our components read that are not fields of the configuration object. A
 # `-s CLUSTERWATCH_*` naming neither is refused as a typo (scraper.addons): list new ones here.
 SCRAPY_ONLY = frozenset(
     {
         "CLUSTERWATCH_LOGS_DIR",
-        "CLUSTERWATCH_SOURCES",
         "CLUSTERWATCH_PROGRESS_SECONDS",
         "CLUSTERWATCH_RUN_LOG_LEVEL",
         "CLUSTERWATCH_CRAWL_LOG",
@@ -60,10 +60,6 @@ def scrapy_settings(config: Config) -> dict[str, Any]:
         "CLUSTERWATCH_STORY_EDITED_CONTAINMENT": config.stories.edited_containment,
         "CLUSTERWATCH_STORY_SOURCE_ORDER": list(config.stories.source_order),
         "CLUSTERWATCH_RETRY_BACKOFF_HOURS": list(config.retry_backoff_hours),
-        "CLUSTERWATCH_SOURCES": {
-            name: override.model_dump(exclude_none=True)
-            for name, override in config.sources.items()
-        },
         # -- politeness ----------------------------------------------------------------------
         "USER_AGENT": config.user_agent,
         "CONCURRENT_REQUESTS_PER_DOMAIN": config.concurrency_per_domain,
@@ -94,8 +90,10 @@ except ConfigError as _error:
     raise SystemExit(2) from None
 
 BOT_NAME = "clusterwatch"
-SPIDER_MODULES = ["spiders"]
-NEWSPIDER_MODULE = "spiders"
+# Sources are data (scraper/sources.py): one spider class per SourceSpec, config-only
+# sources included, for scrapy list/crawl/parse and Scrapyd alike.
+SPIDER_LOADER_CLASS = "scraper.registry.SourceSpiderLoader"
+SPIDER_MODULES = list(SPEC_MODULES)
 
 globals().update(scrapy_settings(_config))
 

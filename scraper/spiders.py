@@ -65,7 +65,7 @@ KEPT_HEADERS = ("Content-Type", "Content-Language", "Last-Modified", "ETag")
 
 
 class SourceSpider(Spider):
-    # -- the declaration (class attributes of each source) -------------------------------
+    # -- the declaration: a SourceSpec's fields (scraper.registry.spider_class) ----------
     label: ClassVar[str] = ""
     hosts: ClassVar[tuple[str, ...]] = ()  # canonical host first, then aliases
     feeds: ClassVar[tuple[str, ...]] = ()
@@ -74,7 +74,7 @@ class SourceSpider(Spider):
     article_pattern: ClassVar[str] = ""
     next_page_xpaths: ClassVar[tuple[str, ...]] = ()
     relevance: ClassVar[str] = "all"  # "all" | "keywords"
-    interval_minutes: ClassVar[int] = 60
+    interval_minutes: ClassVar[int | float] = 60
     canonical_rewrites: ClassVar[tuple[tuple[str, str], ...]] = ()
     extraction: ClassVar[ExtractionRules] = ExtractionRules()
     allowed_domains: list[str]  # set from ``hosts`` (OffsiteMiddleware)
@@ -90,18 +90,13 @@ class SourceSpider(Spider):
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> Self:
         spider = super().from_crawler(crawler, *args, **kwargs)
-        spider.apply_overrides(crawler.settings.getdict("CLUSTERWATCH_SOURCES").get(cls.name, {}))
         spider.allowed_domains = list(cls.hosts)
         return spider
 
-    def apply_overrides(self, overrides: dict[str, Any]) -> None:
-        """Entry points, pattern and relevance from the operator's TOML win over the code."""
-        for name in ("feeds", "listings", "sitemaps"):
-            if overrides.get(name) is not None:
-                setattr(self, name, tuple(overrides[name]))
-        for name in ("article_pattern", "relevance"):
-            if overrides.get(name) is not None:
-                setattr(self, name, overrides[name])
+    @classmethod
+    def handles_request(cls, request: Request) -> bool:
+        """``scrapy parse URL`` without ``--spider``: the source whose hosts hold the URL."""
+        return host_of(request.url) in {h.lower() for h in cls.hosts}
 
     # -- identity -------------------------------------------------------------------------
 
@@ -154,7 +149,11 @@ class SourceSpider(Spider):
             if row.canonical_url not in self._scheduled:
                 self._scheduled.add(row.canonical_url)
                 self.crawler.stats.inc_value("clusterwatch/articles/retried")
-                yield self._article_request(row.url, row.canonical_url, row.feed_date, retry=True)
+                request = self._article_request(
+                    row.url, row.canonical_url, row.feed_date, retry=True
+                )
+                request.meta[LISTING_DATE] = row.listing_date
+                yield request
         for kind, urls, callback in (
             ("feed", self.feeds, self.parse_feed),
             ("listing", self.listings, self.parse_listing),
@@ -320,6 +319,8 @@ class SourceSpider(Spider):
         self.crawler.stats.inc_value("clusterwatch/articles/fetched")
         canonical = response.meta.get(CANONICAL) or self.canonical(response.url)
         feed_date = response.meta.get(FEED_DATE)
+        listing_date = response.meta.get(LISTING_DATE)
+        hints = DateHints(feed=feed_date, listing=listing_date)
         headers = _kept_headers(response)
         if not isinstance(response, TextResponse):
             self._failed(
@@ -329,7 +330,7 @@ class SourceSpider(Spider):
                 "page",
                 body=response.body,
                 headers=headers,
-                feed_date=feed_date,
+                hints=hints,
             )
             return
         try:
@@ -337,7 +338,7 @@ class SourceSpider(Spider):
                 response.body,
                 response.url,
                 self.extraction,
-                DateHints(feed=feed_date, listing=response.meta.get(LISTING_DATE)),
+                hints,
                 content_type=headers.get("Content-Type"),
                 template=self.template_lines(),
             )
@@ -350,11 +351,11 @@ class SourceSpider(Spider):
                 body=response.body,
                 encoding=response.encoding,
                 headers=headers,
-                feed_date=feed_date,
+                hints=hints,
             )
             return
         yield self._announcement(
-            extracted, response.url, canonical, response.body, response.encoding, headers, feed_date
+            extracted, response.url, canonical, response.body, response.encoding, headers, hints
         )
 
     def _announcement(
@@ -365,7 +366,7 @@ class SourceSpider(Spider):
         body: bytes,
         encoding: str | None,
         headers: dict[str, str],
-        feed_date: datetime | None,
+        hints: DateHints,
     ) -> Announcement:
         stats = self.crawler.stats
         for field, layer in extracted.provenance.items():
@@ -376,6 +377,19 @@ class SourceSpider(Spider):
             logger.warning(
                 "declared article body not found on %s; used %s", url, extracted.body_source
             )
+        return self.announcement(extracted, url, canonical, body, encoding, headers, hints)
+
+    def announcement(
+        self,
+        extracted: Extracted,
+        url: str,
+        canonical: str,
+        body: bytes,
+        encoding: str | None,
+        headers: dict[str, str],
+        hints: DateHints,
+    ) -> Announcement:
+        """The item for an extracted page (the crawl and re-extraction both make it here)."""
         return Announcement(
             source=self.name,
             url=url,
@@ -393,7 +407,8 @@ class SourceSpider(Spider):
             raw_html=body,
             raw_encoding=encoding,
             raw_headers=headers,
-            feed_date=feed_date,
+            feed_date=hints.feed,
+            listing_date=hints.listing,
             rules_version=self.rules_version,
             line_hashes=extracted.line_hashes,
             topics=extracted.topics,
@@ -411,8 +426,8 @@ class SourceSpider(Spider):
                     body,
                     row.url,
                     self.extraction,
-                    DateHints(feed=row.feed_date),
-                    content_type=_stored_content_type(row),
+                    stored_hints(row),
+                    content_type=stored_content_type(row),
                     template=self.template_lines(),
                 )
             except ExtractionError as error:
@@ -429,7 +444,7 @@ class SourceSpider(Spider):
                 body,
                 row.raw_encoding,
                 dict(row.raw_headers or {}),
-                row.feed_date,
+                stored_hints(row),
             )
 
     def _failed(
@@ -441,7 +456,7 @@ class SourceSpider(Spider):
         body: bytes | None = None,
         encoding: str | None = None,
         headers: dict[str, str] | None = None,
-        feed_date: datetime | None = None,
+        hints: DateHints | None = None,
     ) -> None:
         """Remember a failed article (never published, retried after its back-off)."""
         stats = self.crawler.stats
@@ -458,7 +473,8 @@ class SourceSpider(Spider):
                 raw_html=zlib.compress(body, 6) if body is not None else None,
                 raw_encoding=encoding,
                 raw_headers=headers or {},
-                feed_date=feed_date,
+                feed_date=hints.feed if hints else None,
+                listing_date=hints.listing if hints else None,
                 rules_version=self.rules_version,
                 crawl_run_id=stats.get_value("clusterwatch/run_id"),
             ),
@@ -502,7 +518,9 @@ class SourceSpider(Spider):
             request.url,
             failure_cause(failure, request.url, "article"),
             "fetch",
-            feed_date=request.meta.get(FEED_DATE),
+            hints=DateHints(
+                feed=request.meta.get(FEED_DATE), listing=request.meta.get(LISTING_DATE)
+            ),
         )
 
 
@@ -529,7 +547,14 @@ def _kept_headers(response: Response) -> dict[str, str]:
     return kept
 
 
-def _stored_content_type(row: Article) -> str | None:
+def stored_hints(row: Article) -> DateHints:
+    """The dates the feed and the listing gave a stored page's link."""
+    return DateHints(feed=row.feed_date, listing=row.listing_date)
+
+
+def stored_content_type(row: Article) -> str | None:
+    """The content type to decode a stored page with: its header, with the charset the
+    response was decoded with when the header named none."""
     headers = dict(row.raw_headers or {})
     content_type = headers.get("Content-Type")
     if row.raw_encoding and content_type and "charset" not in content_type.lower():

@@ -30,8 +30,11 @@ def test_toml_and_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -
     assert config.data_dir == Path("/srv/cw")
     assert config.db_url == "postgresql+psycopg://u@db/cw"
     assert config.mirror == "http://127.0.0.1:8765"
-    assert config.source("openpr").interval_minutes == 15
-    assert config.source("clib").interval_minutes is None
+    specs = config.source_specs()
+    assert specs["openpr"].interval_minutes == 15
+    assert specs["openpr"].listings == ("https://www.openpr.de/news/kategorien.html",)
+    assert specs["openpr"].feeds == ("https://www.openpr.de/rss/openpr.xml",)  # kept
+    assert specs["clib"].interval_minutes == 180
     assert config.thresholds("bmwe").max_errors == 9
     assert config.thresholds("clib").max_errors == 3
     monkeypatch.setenv("CLUSTERWATCH_DATA_DIR", "/elsewhere")

@@ -1,16 +1,21 @@
-"""Fundus-style coverage: every spider `scrapy list` knows has replayed pages and an expected
-output per article. A new source cannot land untested."""
+"""Fundus-style coverage: every registered source — built-in, or declared only in
+tests/sources.toml — is what `scrapy list` knows, and has replayed pages and an expected output
+per article. A new source cannot land untested."""
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
 from monitor.replay import ReplayTree
-from scraper.evaluation import load_expected, spider_classes
-from tests.conftest import EXPECTED, REPO_ROOT, SITES, manifest
+from scraper.evaluation import load_expected
+from scraper.registry import spider_class
+from tests.conftest import REPO_ROOT, manifest
+from tests.sources import SOURCES_TOML, builtin_specs, registered, trees_of
 
 MIN_ARTICLES = 6
 REQUIRED_KEYS = {
@@ -23,29 +28,40 @@ REQUIRED_KEYS = {
     "must_contain",
     "must_not_contain",
 }
-SPIDERS = sorted(spider_classes())
+SPECS = registered()
+SPIDERS = sorted(SPECS)
 
 
-def test_scrapy_list_matches_the_spiders_under_test() -> None:
-    listed = subprocess.run(
+def _scrapy_list(config: Path | None) -> list[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CLUSTERWATCH_")}
+    if config is not None:
+        env["CLUSTERWATCH_CONFIG"] = str(config)
+    return subprocess.run(
         [sys.executable, "-m", "scrapy", "list"],
         cwd=REPO_ROOT,
+        env=env,
         capture_output=True,
         text=True,
         check=True,
     ).stdout.split()
-    assert sorted(listed) == SPIDERS
-    assert {"clusterplattform", "openpr", "bmwe", "clib"} <= set(listed)
+
+
+def test_scrapy_list_matches_the_sources_under_test() -> None:
+    assert _scrapy_list(SOURCES_TOML) == SPIDERS
+    assert _scrapy_list(None) == sorted(builtin_specs())
+    assert {"clusterplattform", "openpr", "bmwe", "clib"} <= set(SPIDERS)
+    assert set(SPIDERS) - set(builtin_specs()), "no config-only source under test"
 
 
 @pytest.mark.parametrize("source", SPIDERS)
 def test_source_has_replayed_site_and_expected_articles(source: str) -> None:
-    spider = spider_classes()[source]
-    assert (SITES / spider.hosts[0]).is_dir(), f"no replayed site tests/sites/{spider.hosts[0]}"
-    assert (EXPECTED / source / "manifest.json").is_file(), f"no manifest for {source}"
-    items = load_expected(EXPECTED, source)
+    spec = SPECS[source]
+    sites, expected = trees_of(source)
+    assert (sites / spec.hosts[0]).is_dir(), f"no replayed site {sites.name}/{spec.hosts[0]}"
+    assert (expected / source / "manifest.json").is_file(), f"no manifest for {source}"
+    items = load_expected(expected, source)
     assert len(items) >= MIN_ARTICLES, f"{source}: {len(items)} expected articles"
-    tree = ReplayTree(SITES)
+    tree = ReplayTree(sites)
     for item in items:
         missing = REQUIRED_KEYS - item.data.keys()
         assert not missing, f"{item.path.name} lacks {missing}"
@@ -55,20 +71,23 @@ def test_source_has_replayed_site_and_expected_articles(source: str) -> None:
 
 @pytest.mark.parametrize("source", SPIDERS)
 def test_entry_points_are_replayed(source: str) -> None:
-    spider = spider_classes()[source]
-    tree = ReplayTree(SITES)
-    entry_points = [*spider.feeds, *spider.listings, *spider.sitemaps]
-    assert entry_points, f"{source} declares no entry point"
-    for url in entry_points:
+    spec = SPECS[source]
+    sites, expected = trees_of(source)
+    tree = ReplayTree(sites)
+    assert spec.entry_points, f"{source} declares no entry point"
+    for url in spec.entry_points:
         assert tree.resolve_url(url).status == 200, url
-    assert manifest(source)["hosts"][0] == spider.hosts[0]
+    assert manifest(source, expected)["hosts"][0] == spec.hosts[0]
 
 
 @pytest.mark.parametrize("source", SPIDERS)
 def test_article_pattern_recognises_every_expected_article(source: str) -> None:
-    spider_cls = spider_classes()[source]
-    spider = spider_cls()
-    for item in load_expected(EXPECTED, source):
+    spec = SPECS[source]
+    spider = spider_class(spec)()
+    _sites, expected = trees_of(source)
+    for item in load_expected(expected, source):
         assert spider.is_article_url(item.url), item.url
-    for url in [*spider_cls.feeds, *spider_cls.listings, *spider_cls.sitemaps]:
+    for url in spec.entry_points:
         assert not spider.is_article_url(url), f"entry point taken for an article: {url}"
+    for url in manifest(source, expected).get("non_articles", []):
+        assert not spider.is_article_url(url), f"non-article page taken for an article: {url}"

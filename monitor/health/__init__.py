@@ -29,8 +29,9 @@ from monitor.health.rules import (
     ended_at,
     format_timedelta,
 )
-from monitor.sources import SourceInfo, list_sources
+from monitor.sources import list_sources
 from scraper.config import Config, HealthThresholds
+from scraper.sources import SourceSpec
 
 Verdict = Literal["healthy", "degraded", "unhealthy", "pending", "disabled"]
 VERDICTS: tuple[Verdict, ...] = ("healthy", "degraded", "unhealthy", "pending", "disabled")
@@ -111,7 +112,7 @@ def evaluate(
 def evaluate_source(
     config: Config,
     repository: Repository,
-    source: SourceInfo,
+    source: SourceSpec,
     now: datetime,
     next_run: NextRun | None = None,
 ) -> SourceHealth:

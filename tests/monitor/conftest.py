@@ -16,8 +16,8 @@ import pytest
 
 from db.migrate import upgrade
 from db.repository import ArticleRecord, Repository
-from monitor.sources import SourceInfo
 from scraper.config import Config
+from scraper.sources import SourceSpec
 
 
 @pytest.fixture
@@ -115,8 +115,22 @@ def alert_endpoint() -> Iterator[AlertEndpoint]:
 # -- feeds and server (tests/monitor/test_feeds.py, test_server.py, test_newsboat.py) -----
 
 FEED_SOURCES = [
-    SourceInfo("alpha", "Alpha Cluster", 60, True, "all", ("alpha.example",)),
-    SourceInfo("beta", "Beta Netzwerk", 60, True, "keywords", ("beta.example",)),
+    SourceSpec(
+        name="alpha",
+        label="Alpha Cluster",
+        relevance="all",
+        hosts=("alpha.example",),
+        feeds=("https://alpha.example/feed/",),
+        article_pattern="/news/",
+    ),
+    SourceSpec(
+        name="beta",
+        label="Beta Netzwerk",
+        relevance="keywords",
+        hosts=("beta.example",),
+        feeds=("https://beta.example/feed/",),
+        article_pattern="/news/",
+    ),
 ]
 
 

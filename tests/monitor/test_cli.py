@@ -36,6 +36,8 @@ COMMANDS = [
     "extract",
     "explain",
     "reclassify",
+    "reextract",
+    "source add",
     "db upgrade",
     "replay",
     "demo",
