@@ -10,7 +10,6 @@ failed that extracts now is recovered.
 
 from __future__ import annotations
 
-import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
@@ -21,7 +20,7 @@ from db.models import FAILED, Article
 from db.repository import Repository
 from scraper import classify
 from scraper.dedup import token_f1
-from scraper.extract import ExtractionError, TemplateLines, extract
+from scraper.extract import ExtractionError, TemplateLines
 from scraper.extract.furniture import MIN_PAGES, MIN_SHARE
 from scraper.pipelines import (
     article_record,
@@ -32,7 +31,7 @@ from scraper.pipelines import (
     story_thresholds,
 )
 from scraper.sources import SourceSpec
-from scraper.spiders import SourceSpider, stored_content_type, stored_hints
+from scraper.spiders import SourceSpider, extract_stored, stored_hints
 
 CHANGED = "changed"
 RECOVERED = "recovered"
@@ -94,22 +93,13 @@ def reextract(
             hashes, _pages = repository.frequent_lines(row.source, MIN_PAGES, MIN_SHARE)
             templates[row.source] = TemplateLines(frozenset(hashes))
         failed = row.state == FAILED
-        body = zlib.decompress(row.raw_html or b"")
         try:
-            extracted = extract(
-                body,
-                row.url,
-                spider.extraction,
-                stored_hints(row),
-                content_type=stored_content_type(row),
-                template=templates[row.source],
-            )
+            body, extracted = extract_stored(row, spider.extraction, templates[row.source])
         except ExtractionError as error:
             yield _change(row, STILL_FAILED if failed else FAILS_NOW, reason=str(error))
             if failed and not dry_run:
-                repository.mark_rules_version(
-                    row.canonical_url, spider.rules_version, f"extraction failed: {error}"
-                )
+                # mark_rules_version words the reason ("extraction failed: …") itself.
+                repository.mark_rules_version(row.canonical_url, spider.rules_version, str(error))
             continue
         item = spider.announcement(
             extracted,

@@ -420,16 +420,8 @@ class SourceSpider(Spider):
         request. The others keep their back-off (their rules version is brought up to date
         so they are not re-tried at every start)."""
         for row in self.repository.stale_failures(self.name, self.rules_version):
-            body = zlib.decompress(row.raw_html or b"")
             try:
-                extracted = extract(
-                    body,
-                    row.url,
-                    self.extraction,
-                    stored_hints(row),
-                    content_type=stored_content_type(row),
-                    template=self.template_lines(),
-                )
+                body, extracted = extract_stored(row, self.extraction, self.template_lines())
             except ExtractionError as error:
                 self.repository.mark_rules_version(
                     row.canonical_url, self.rules_version, str(error)
@@ -545,6 +537,23 @@ def _kept_headers(response: Response) -> dict[str, str]:
         if value:
             kept[name] = value.decode("latin-1")
     return kept
+
+
+def extract_stored(
+    row: Article, rules: ExtractionRules, template: TemplateLines
+) -> tuple[bytes, Extracted]:
+    """Extract a stored page from the inputs the store kept (body, encoding, headers, the
+    feed and listing dates): the body and the result; raises ExtractionError."""
+    body = zlib.decompress(row.raw_html or b"")
+    extracted = extract(
+        body,
+        row.url,
+        rules,
+        stored_hints(row),
+        content_type=stored_content_type(row),
+        template=template,
+    )
+    return body, extracted
 
 
 def stored_hints(row: Article) -> DateHints:
