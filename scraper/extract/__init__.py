@@ -23,6 +23,8 @@ import re
 from collections.abc import Iterable
 from urllib.parse import urljoin
 
+from lxml import html as lxml_html
+
 from scraper.extract.body import (
     COMMON_PRUNE,
     MIN_BODY_CHARS,
@@ -121,10 +123,9 @@ def learn_template(pages: Iterable[str | bytes]) -> TemplateLines:
     return TemplateLines.learn(learned)
 
 
-def _body(tree: object, url: str, rules: ExtractionRules) -> tuple[list[Block], str, str]:
-    from lxml import html as lxml_html
-
-    assert isinstance(tree, lxml_html.HtmlElement)
+def _body(
+    tree: lxml_html.HtmlElement, url: str, rules: ExtractionRules
+) -> tuple[list[Block], str, str]:
     prune = [*COMMON_PRUNE, *rules.prune_xpaths]
     container = declared_container(tree, rules.body_xpaths, prune)
     if container is not None:
@@ -144,14 +145,11 @@ LEAD_LOOKBACK = 6
 
 
 def _recover_lead(
-    tree: object, kept: list[Block], title: str, template: TemplateLines | None
+    tree: lxml_html.HtmlElement, kept: list[Block], title: str, template: TemplateLines | None
 ) -> list[Block]:
     """Paragraphs between the headline and the first extracted one that generic extraction
     dropped (trafilatura discards "teaser"/"lead" boxes, which is where CMSs put the lead).
     Taken only when the headline is found right above them, so nothing else slips in."""
-    from lxml import html as lxml_html
-
-    assert isinstance(tree, lxml_html.HtmlElement)
     holder = holder_of(tree, kept[0].text)
     if holder is None:
         return []
@@ -176,11 +174,8 @@ DATELIKE = re.compile(
 )
 
 
-def _after_headline(box: object, title_key: str) -> list[str]:
+def _after_headline(box: lxml_html.HtmlElement, title_key: str) -> list[str]:
     """Texts that follow the headline element inside ``box`` (subtitle, teaser)."""
-    from lxml import html as lxml_html
-
-    assert isinstance(box, lxml_html.HtmlElement)
     texts: list[str] = []
     seen_title = False
     for element in box.iter("p", "div", "h2", "h3", "h4", "h5", "h6", "span", "h1"):
@@ -231,10 +226,7 @@ def _key(text: str) -> str:
     return " ".join(re.findall(r"\w+", text.lower()))
 
 
-def _alternates(tree: object, url: str) -> list[str]:
-    from lxml import html as lxml_html
-
-    assert isinstance(tree, lxml_html.HtmlElement)
+def _alternates(tree: lxml_html.HtmlElement, url: str) -> list[str]:
     found: list[str] = []
     for href in tree.xpath('//link[@rel="alternate"][@hreflang][@href]/@href'):
         absolute = urljoin(url, normalise_space(str(href)))

@@ -20,6 +20,8 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
+from lxml import html as lxml_html
+
 MIN_PAGES = 3
 MIN_SHARE = 0.3
 # Lines shorter than this are not hashed as template lines (too little to recognise).
@@ -56,16 +58,13 @@ _LINE_ELEMENTS = ("p", "li", "h1", "h2", "h3", "h4", "h5", "h6", "td", "th", "dt
 _LINE_CONTAINERS = ("div", "span", "section", "header", "footer", "aside", "nav", "strong")
 
 
-def page_lines(tree: object) -> set[str]:
+def page_lines(tree: lxml_html.HtmlElement) -> set[str]:
     """Hashes of the page's short text lines, chrome included: what the store counts per
     source to learn its template lines (section headings, footers, address lines …).
 
     Links are left out: "latest news" boxes repeat other articles' headlines as links on
     every page, and a headline must never become furniture.
     """
-    from lxml import html as lxml_html
-
-    assert isinstance(tree, lxml_html.HtmlElement)
     found: set[str] = set()
     title = tree.find(".//title")
     texts = [title.text_content()] if title is not None else []
