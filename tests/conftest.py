@@ -20,6 +20,7 @@ from monitor.replay import ReplayServer, ReplayTree
 from scraper.config import load_config
 from scraper.evaluation import load_expected, spider_classes
 from tests.pg import fresh_database, postgres_server
+from tests.reliability import Recorder, as_json
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 SITES = REPO_ROOT / "tests" / "sites"
@@ -45,6 +46,53 @@ _LEAKY_ENV = (
     "CLUSTERWATCH_DATA_DIR",
     "CLUSTERWATCH_TRIGGER",
 )
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--long",
+        action="store_true",
+        default=os.environ.get("CLUSTERWATCH_LONG") == "1",
+        help="run the long modes (kill -9 loops, load, big sizes); also CLUSTERWATCH_LONG=1",
+    )
+
+
+@pytest.fixture(scope="session")
+def long_mode(request: pytest.FixtureRequest) -> bool:
+    """True under ``pytest --long`` / ``CLUSTERWATCH_LONG=1``: tests loop more, not skip."""
+    return bool(request.config.getoption("--long"))
+
+
+_RELIABILITY_ROWS = pytest.StashKey[list[Any]]()
+_RELIABILITY_PARTIAL = pytest.StashKey[bool]()
+
+
+@pytest.fixture
+def reliability(request: pytest.FixtureRequest) -> Iterator[Recorder]:
+    """Record what a fault test injected and what the system did (docs/RELIABILITY.md)."""
+    recorder = Recorder(request.node.nodeid)
+    yield recorder
+    rows = request.config.stash.setdefault(_RELIABILITY_ROWS, [])
+    rows.extend(recorder.rows)
+
+
+def pytest_deselected(items: list[pytest.Item]) -> None:
+    if items:
+        items[0].config.stash[_RELIABILITY_PARTIAL] = True
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """After a complete green run (plain ``pytest``), regenerate docs/RELIABILITY.md."""
+    rows = session.config.stash.get(_RELIABILITY_ROWS, [])
+    if not rows:
+        return
+    (REPO_ROOT / ".reliability.json").write_text(
+        json.dumps(as_json(rows), ensure_ascii=False, indent=1), encoding="utf-8"
+    )
+    partial = session.config.stash.get(_RELIABILITY_PARTIAL, False)
+    complete = session.config.args_source == pytest.Config.ArgsSource.TESTPATHS
+    if exitstatus == 0 and not partial and complete:
+        subprocess.run([sys.executable, str(REPO_ROOT / "scripts" / "reliability_report.py")])
 
 
 @pytest.fixture(autouse=True)
