@@ -116,6 +116,16 @@ class StoryCandidate:
 StoryDecider = Callable[[Sequence[StoryCandidate]], tuple[int | None, str]]
 
 
+@dataclass(frozen=True)
+class StoreEntry:
+    """One article of a batch (``Repository.add_articles``): the row, its grouping rule and
+    the page's text lines for the source's template lines."""
+
+    record: ArticleRecord
+    decide: StoryDecider | None = None
+    line_hashes: Sequence[str] = ()
+
+
 def same_hash_or_link(
     content_hash: str, candidates: Sequence[StoryCandidate]
 ) -> tuple[int | None, str]:
@@ -486,13 +496,8 @@ class Repository:
 
     def count_lines(self, source: str, line_hashes: Iterable[str]) -> None:
         """Count one more page of ``source`` with these text lines (each line once)."""
-        hashes = sorted(set(line_hashes))
         with self.session() as s, s.begin():
-            s.execute(_upsert_increment(s, FurniturePages, {"source": source}, "pages"))
-            for start in range(0, len(hashes), 500):
-                rows = [{"source": source, "line_hash": h} for h in hashes[start : start + 500]]
-                if rows:
-                    s.execute(_upsert_increment(s, FurnitureLine, rows, "pages"))
+            _count_lines(s, source, line_hashes)
 
     def frequent_lines(self, source: str, min_pages: int, min_share: float) -> tuple[set[str], int]:
         """Line hashes seen on ≥ ``min_pages`` and ≥ ``min_share`` of the source's pages,
@@ -533,51 +538,71 @@ class Repository:
         """
         with self.session() as s, s.begin():
             _lock(s)
-            # A page remembered as failed that now extracted becomes a stored article.
-            orphaned = _forget_failure(s, record.canonical_url)
-            existing = s.scalar(
+            return self._add(s, record, decide, source_order)
+
+    def add_articles(
+        self, batch: Sequence[StoreEntry], source_order: Sequence[str] = ()
+    ) -> list[tuple[AddResult, int | None]]:
+        """Store a batch of articles in one transaction under the store lock: each as
+        ``add_article`` would, in order (a later one sees the earlier ones as candidates),
+        and count the template lines of each one that was not known already. All or
+        nothing: a failed batch stores none of its articles, so none counts as known."""
+        results = []
+        with self.session() as s, s.begin():
+            _lock(s)
+            for entry in batch:
+                result = self._add(s, entry.record, entry.decide, source_order)
+                if result[0] is not AddResult.KNOWN and entry.line_hashes:
+                    _count_lines(s, entry.record.source, entry.line_hashes)
+                results.append(result)
+        return results
+
+    def _add(
+        self,
+        s: Session,
+        record: ArticleRecord,
+        decide: StoryDecider | None,
+        source_order: Sequence[str],
+    ) -> tuple[AddResult, int | None]:
+        # A page remembered as failed that now extracted becomes a stored article.
+        orphaned = _forget_failure(s, record.canonical_url)
+        existing = s.scalar(select(Article.id).where(Article.canonical_url == record.canonical_url))
+        if existing is not None:
+            return AddResult.KNOWN, existing
+        candidates = self._candidates(s, record)
+        if decide is None:
+            story_id, _why = same_hash_or_link(record.content_hash, candidates)
+        else:
+            story_id, _why = decide(candidates)
+        if story_id is None and orphaned is not None:
+            story_id = orphaned  # back into the story it was remembered in (its GUID)
+        first_member = None
+        if story_id is not None:
+            first_member = s.scalar(
+                select(func.min(Article.id)).where(
+                    Article.story_id == story_id, Article.state == STORED
+                )
+            )
+        values = _values(record)
+        values["duplicate_of"] = first_member
+        if story_id is None:
+            story = Story(order_at=record.published_at or values["first_seen_at"], topics=[])
+            s.add(story)
+            s.flush()
+            story_id = story.id
+        values["story_id"] = story_id
+        row_id = s.scalar(_insert_ignore(s, values).returning(Article.id))
+        if row_id is None:  # lost a race on the canonical URL (no lock on that backend)
+            return AddResult.KNOWN, s.scalar(
                 select(Article.id).where(Article.canonical_url == record.canonical_url)
             )
-            if existing is not None:
-                return AddResult.KNOWN, existing
-            candidates = self._candidates(s, record)
-            if decide is None:
-                story_id, _why = same_hash_or_link(record.content_hash, candidates)
-            else:
-                story_id, _why = decide(candidates)
-            if story_id is None and orphaned is not None:
-                story_id = orphaned  # back into the story it was remembered in (its GUID)
-            first_member = None
-            if story_id is not None:
-                first_member = s.scalar(
-                    select(func.min(Article.id)).where(
-                        Article.story_id == story_id, Article.state == STORED
-                    )
-                )
-            values = _values(record)
-            values["duplicate_of"] = first_member
-            if story_id is None:
-                story = Story(order_at=record.published_at or values["first_seen_at"], topics=[])
-                s.add(story)
-                s.flush()
-                story_id = story.id
-            values["story_id"] = story_id
-            row_id = s.scalar(_insert_ignore(s, values).returning(Article.id))
-            if row_id is None:  # lost a race on the canonical URL (no lock on that backend)
-                return AddResult.KNOWN, s.scalar(
-                    select(Article.id).where(Article.canonical_url == record.canonical_url)
-                )
-            s.add_all(
-                LshBand(band=i, hash=h, article_id=row_id) for i, h in enumerate(record.bands)
-            )
-            s.add_all(
-                AlternateLink(url=u, article_id=row_id) for u in sorted(set(record.alternates))
-            )
-            s.flush()
-            self._refresh_story(s, story_id, source_order)
-            if orphaned is not None and orphaned != story_id:
-                self._refresh_story(s, orphaned, source_order)
-            return (AddResult.DUPLICATE if first_member else AddResult.NEW), row_id
+        s.add_all(LshBand(band=i, hash=h, article_id=row_id) for i, h in enumerate(record.bands))
+        s.add_all(AlternateLink(url=u, article_id=row_id) for u in sorted(set(record.alternates)))
+        s.flush()
+        self._refresh_story(s, story_id, source_order)
+        if orphaned is not None and orphaned != story_id:
+            self._refresh_story(s, orphaned, source_order)
+        return (AddResult.DUPLICATE if first_member else AddResult.NEW), row_id
 
     def stored_pages(
         self, source: str | None = None, since: datetime | None = None
@@ -1155,3 +1180,12 @@ def _insert_ignore(s: Session, values: dict[str, Any]) -> Any:
     if dialect == "postgresql":
         return postgresql.insert(Article).values(**values).on_conflict_do_nothing()
     raise NotImplementedError(f"unsupported database backend {dialect!r}")
+
+
+def _count_lines(s: Session, source: str, line_hashes: Iterable[str]) -> None:
+    hashes = sorted(set(line_hashes))
+    s.execute(_upsert_increment(s, FurniturePages, {"source": source}, "pages"))
+    for start in range(0, len(hashes), 500):
+        rows = [{"source": source, "line_hash": h} for h in hashes[start : start + 500]]
+        if rows:
+            s.execute(_upsert_increment(s, FurnitureLine, rows, "pages"))

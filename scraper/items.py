@@ -4,6 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from scraper.pool import Prepared
 
 # What `scrapy crawl X -O items.jsonl|.csv` exports: the text fields, never the raw bytes.
 EXPORT_FIELDS = [
@@ -55,3 +59,6 @@ class Announcement:
     relevance_terms: list[str] = field(default_factory=list)
     topics: list[str] = field(default_factory=list)
     alternates: list[str] = field(default_factory=list)  # canonical URLs of translations
+    # Computed with the extraction in a worker (scraper/pool.py): the story fingerprint and
+    # the compressed raw page, so the store does not compute them on the reactor thread.
+    prepared: Prepared | None = field(default=None, repr=False, compare=False)

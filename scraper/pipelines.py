@@ -11,8 +11,16 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem
 from scrapy.settings import Settings
 from scrapy.statscollectors import StatsCollector
+from twisted.internet.task import LoopingCall
 
-from db.repository import AddResult, ArticleRecord, Repository, StoryCandidate, StoryDecider
+from db.repository import (
+    AddResult,
+    ArticleRecord,
+    Repository,
+    StoreEntry,
+    StoryCandidate,
+    StoryDecider,
+)
 from scraper import classify, dedup, stories
 from scraper.items import Announcement
 
@@ -68,7 +76,14 @@ class RelevancePipeline:
 
 class StorePipeline:
     """Store idempotently, deciding the story in the store transaction; count new /
-    duplicate / irrelevant items for the crawl log."""
+    duplicate / irrelevant items for the crawl log.
+
+    Items are stored in batches — every ``CLUSTERWATCH_STORE_BATCH`` items (50) or every
+    ``CLUSTERWATCH_STORE_BATCH_SECONDS`` (1 s), whichever comes first, and when the spider
+    closes — each batch in one transaction (``Repository.add_articles``). An item waiting
+    in a batch is not in the store yet, so nothing treats it as known: a crawl that dies
+    before a batch is written loses only what the next crawl fetches again.
+    """
 
     def __init__(
         self,
@@ -76,11 +91,17 @@ class StorePipeline:
         stats: StatsCollector,
         thresholds: stories.Thresholds,
         source_order: list[str],
+        batch_size: int = 1,
+        batch_seconds: float = 1.0,
     ):
         self.repository = repository
         self.stats = stats
         self.thresholds = thresholds
         self.source_order = source_order
+        self.batch_size = max(1, batch_size)
+        self.batch_seconds = batch_seconds
+        self.pending: list[tuple[Announcement, StoreEntry]] = []
+        self._timer: LoopingCall | None = None
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
@@ -90,18 +111,48 @@ class StorePipeline:
             _stats(crawler),
             story_thresholds(settings),
             source_order(settings),
+            settings.getint("CLUSTERWATCH_STORE_BATCH", 50),
+            settings.getfloat("CLUSTERWATCH_STORE_BATCH_SECONDS", 1.0),
         )
 
+    def open_spider(self) -> None:
+        if self.batch_size > 1 and self.batch_seconds > 0:
+            self._timer = LoopingCall(self.flush)
+            self._timer.start(self.batch_seconds, now=False)
+
+    def close_spider(self) -> None:
+        if self._timer is not None and self._timer.running:
+            self._timer.stop()
+        self.flush()
+
     def process_item(self, item: Announcement) -> Announcement:
-        relevant = bool(item.relevant)
         record = article_record(item, self.stats.get_value("clusterwatch/run_id"))
         decide = story_decider(item, record.content_hash, self.thresholds)
-        result, row_id = self.repository.add_article(record, decide, self.source_order)
-        if result is not AddResult.KNOWN and item.line_hashes:
-            self.repository.count_lines(item.source, item.line_hashes)
+        self.pending.append((item, StoreEntry(record, decide, item.line_hashes)))
+        if len(self.pending) >= self.batch_size:
+            self.flush()
+        return item
+
+    def flush(self) -> None:
+        """Write the waiting items in one transaction and count them."""
+        batch, self.pending = self.pending, []
+        if not batch:
+            return
+        try:
+            results = self.repository.add_articles([e for _, e in batch], self.source_order)
+        except Exception:
+            # Nothing of the batch is stored, so nothing of it counts as known: the next
+            # crawl fetches these pages again.
+            logger.exception("could not store %d articles; the next crawl retries them", len(batch))
+            self.stats.inc_value("clusterwatch/items/store_failed", len(batch))
+            return
+        for (item, _entry), (result, row_id) in zip(batch, results, strict=True):
+            self._count(item, result, row_id)
+
+    def _count(self, item: Announcement, result: AddResult, row_id: int | None) -> None:
         if result is AddResult.KNOWN:
             self.stats.inc_value("clusterwatch/items/known")
-        elif not relevant:
+        elif not item.relevant:
             self.stats.inc_value("clusterwatch/items/irrelevant")
         elif result is AddResult.DUPLICATE:
             self.stats.inc_value("clusterwatch/items/duplicate")
@@ -110,7 +161,6 @@ class StorePipeline:
             )
         else:
             self.stats.inc_value("clusterwatch/items/new")
-        return item
 
 
 # -- the steps, as functions: the crawl's pipelines and re-extraction run the same code ----
@@ -157,8 +207,13 @@ def story_decider(
 def article_record(item: Announcement, crawl_run_id: int | None) -> ArticleRecord:
     """The row to store for a classified announcement (fingerprints included)."""
     relevant = bool(item.relevant)
-    content_hash = dedup.content_hash(item.text)
-    print_ = stories.fingerprint(item.title, item.text, content_hash)
+    prepared = item.prepared
+    if prepared is not None and prepared.fits(item.title, item.text):
+        print_, raw = prepared.fingerprint, prepared.raw_compressed
+    else:
+        print_ = stories.fingerprint(item.title, item.text, dedup.content_hash(item.text))
+        raw = zlib.compress(item.raw_html, 6)
+    content_hash = print_.content_hash
     return ArticleRecord(
         canonical_url=item.canonical_url,
         source=item.source,
@@ -186,6 +241,6 @@ def article_record(item: Announcement, crawl_run_id: int | None) -> ArticleRecor
         minhash=print_.minhash,
         title_key=print_.title_key,
         bands=print_.bands,
-        raw_html=zlib.compress(item.raw_html, 6),
+        raw_html=raw,
         crawl_run_id=crawl_run_id,
     )

@@ -24,6 +24,7 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Response, TextResponse
 from scrapy.spidermiddlewares.httperror import HttpError
+from scrapy.utils.reactor import is_asyncio_reactor_installed
 from scrapy.utils.sitemap import Sitemap
 from twisted.internet.error import (
     ConnectionRefusedError,
@@ -47,6 +48,7 @@ from scraper.extract import (
 from scraper.extract.furniture import MIN_PAGES, MIN_SHARE, TemplateLines
 from scraper.items import EXPORT_FIELDS, Announcement
 from scraper.middlewares import CANONICAL, KIND
+from scraper.pool import POOL, WORKERS_SETTING, PageJob, Prepared, default_workers
 from scraper.urls import canonical_url, clean_url, host_of
 
 logger = logging.getLogger(__name__)
@@ -311,11 +313,19 @@ class SourceSpider(Spider):
 
     # -- articles -------------------------------------------------------------------------
 
-    def parse(self, response: Response, **kwargs: Any) -> Iterator[Announcement]:
+    def parse(self, response: Response, **kwargs: Any) -> AsyncIterator[Announcement]:
         """``scrapy parse --spider X URL`` parses an article page by default."""
         return self.parse_article(response)
 
-    def parse_article(self, response: Response) -> Iterator[Announcement]:
+    @cached_property
+    def crawl_workers(self) -> int:
+        """Worker processes for the article pages (scraper/pool.py); 0: on this thread."""
+        if not is_asyncio_reactor_installed():
+            return 0
+        value = self.settings.get(WORKERS_SETTING)
+        return default_workers() if value in (None, "") else max(0, int(value))
+
+    async def parse_article(self, response: Response) -> AsyncIterator[Announcement]:
         self.crawler.stats.inc_value("clusterwatch/articles/fetched")
         canonical = response.meta.get(CANONICAL) or self.canonical(response.url)
         feed_date = response.meta.get(FEED_DATE)
@@ -333,30 +343,35 @@ class SourceSpider(Spider):
                 hints=hints,
             )
             return
-        try:
-            extracted = extract(
-                response.body,
-                response.url,
-                self.extraction,
-                hints,
-                content_type=headers.get("Content-Type"),
-                template=self.template_lines(),
-            )
-        except ExtractionError as error:
+        job = PageJob(
+            response.body,
+            response.url,
+            self.extraction,
+            hints,
+            headers.get("Content-Type"),
+            self.template_lines(),
+        )
+        extracted, outcome = await POOL.prepare(job, self.crawl_workers)
+        if extracted is None:
+            assert isinstance(outcome, tuple)
+            message, field = outcome
             self._failed(
                 canonical,
                 response.url,
-                f"extraction failed: {error}",
-                error.field,
+                f"extraction failed: {message}",
+                field,
                 body=response.body,
                 encoding=response.encoding,
                 headers=headers,
                 hints=hints,
             )
             return
-        yield self._announcement(
+        assert isinstance(outcome, Prepared)
+        item = self._announcement(
             extracted, response.url, canonical, response.body, response.encoding, headers, hints
         )
+        item.prepared = outcome
+        yield item
 
     def _announcement(
         self,
