@@ -171,11 +171,22 @@ def is_announcement(item: Announcement) -> bool:
 
 
 def classify_item(item: Announcement, rules: classify.RuleSet) -> Announcement:
-    result = classify.score(item.title, item.text, rules)
+    pre = item.prepared
+    if (
+        pre is not None
+        and pre.relevance is not None
+        and pre.topics is not None
+        and pre.fits(item.title, item.text)
+        and pre.rules == rules
+    ):
+        result, topics = pre.relevance, pre.topics  # computed with the extraction (pool.py)
+    else:
+        result = classify.score(item.title, item.text, rules)
+        topics = classify.topics(item.title, item.text, item.topics)
     item.relevance_score = result.score
     item.relevance_terms = result.terms
     item.relevant = True if item.relevance_mode == "all" else result.relevant
-    item.topics = classify.topics(item.title, item.text, item.topics)
+    item.topics = topics
     return item
 
 

@@ -22,7 +22,7 @@ import zlib
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 
-from scraper import dedup, stories
+from scraper import classify, dedup, stories
 from scraper.extract import DateHints, Extracted, ExtractionError, ExtractionRules, extract
 from scraper.extract.furniture import TemplateLines
 
@@ -40,6 +40,7 @@ class PageJob:
     hints: DateHints
     content_type: str | None
     template: TemplateLines
+    relevance: classify.RuleSet | None = None
 
 
 @dataclass(frozen=True)
@@ -51,6 +52,10 @@ class Prepared:
     text: str
     fingerprint: stories.Fingerprint
     raw_compressed: bytes
+    # Relevance and topics under ``rules`` (RelevancePipeline uses them when its rules match).
+    rules: classify.RuleSet | None = None
+    relevance: classify.Relevance | None = None
+    topics: list[str] | None = None
 
     def fits(self, title: str, text: str) -> bool:
         return (self.title is title or self.title == title) and (
@@ -80,11 +85,16 @@ def prepare_page(job: PageJob) -> tuple[Extracted, Prepared] | tuple[None, tuple
         )
     except ExtractionError as error:
         return None, (str(error), error.field)
+    title, text = extracted.title, extracted.text
+    rules = job.relevance
     prepared = Prepared(
-        extracted.title,
-        extracted.text,
-        fingerprint_of(extracted.title, extracted.text),
+        title,
+        text,
+        fingerprint_of(title, text),
         compress_raw(job.body),
+        rules,
+        classify.score(title, text, rules) if rules is not None else None,
+        classify.topics(title, text, extracted.topics) if rules is not None else None,
     )
     return extracted, prepared
 

@@ -36,7 +36,7 @@ from twisted.python.failure import Failure
 
 from db.models import Article
 from db.repository import FailedPage, Repository
-from scraper import discovery
+from scraper import classify, discovery
 from scraper.extract import (
     DateHints,
     Extracted,
@@ -318,6 +318,10 @@ class SourceSpider(Spider):
         return self.parse_article(response)
 
     @cached_property
+    def relevance_rules(self) -> classify.RuleSet:
+        return classify.rules_from_settings(self.settings)
+
+    @cached_property
     def crawl_workers(self) -> int:
         """Worker processes for the article pages (scraper/pool.py); 0: on this thread."""
         if not is_asyncio_reactor_installed():
@@ -350,6 +354,7 @@ class SourceSpider(Spider):
             hints,
             headers.get("Content-Type"),
             self.template_lines(),
+            self.relevance_rules,
         )
         extracted, outcome = await POOL.prepare(job, self.crawl_workers)
         if extracted is None:
