@@ -14,6 +14,7 @@ from sqlalchemy import (
     Integer,
     Select,
     String,
+    Table,
     and_,
     cast,
     delete,
@@ -602,12 +603,12 @@ class Repository:
         # rest of the store.
         if record.bands:
             s.execute(
-                insert(LshBand.__table__),
+                insert(_table(LshBand)),
                 [{"band": i, "hash": h, "article_id": row_id} for i, h in enumerate(record.bands)],
             )
         if record.alternates:
             s.execute(
-                insert(AlternateLink.__table__),
+                insert(_table(AlternateLink)),
                 [{"url": u, "article_id": row_id} for u in sorted(set(record.alternates))],
             )
         self._refresh_story(s, story_id, source_order)
@@ -1199,3 +1200,9 @@ def _count_lines(s: Session, source: str, line_hashes: Iterable[str]) -> None:
         rows = [{"source": source, "line_hash": h} for h in hashes[start : start + 500]]
         if rows:
             s.execute(_upsert_increment(s, FurnitureLine, rows, "pages"))
+
+
+def _table(model: Any) -> Table:
+    """A model's table, for Core statements (no ORM bookkeeping per row)."""
+    table: Table = model.__table__
+    return table
