@@ -28,7 +28,7 @@ PER_LISTING = 20
 FEED_ENTRIES = 20
 START = datetime(2019, 1, 7, 9, 30, tzinfo=UTC)
 
-WORDS = (
+_WORDS = (
     "Cluster Innovation Netzwerk Forschung Unternehmen Förderung Projekt Region Technologie "
     "Wasserstoff Digitalisierung Mittelstand Kooperation Hochschule Transfer Bioökonomie "
     "Batterie Photonik Gesundheit Mobilität Energie Wirtschaft Partner Verbund Plattform "
@@ -38,12 +38,14 @@ WORDS = (
     "der die das und mit für von im auf zum zur neue neuen gemeinsam erfolgreich regionalen "
     "innovative nachhaltige digitale europäische wird werden wurde haben hat sind ist bietet "
     "stärkt entwickelt fördert unterstützt vernetzt präsentiert zeigt startet"
-).split()
-MENU = (
+)
+_MENU = (
     "Aktuelles Themen Cluster Programme Förderung Service Veranstaltungen Publikationen "
     "Mediathek Presse Kontakt Über uns Netzwerke Internationalisierung Exzellenz Go-cluster "
     "Regionen Branchen Technologiefelder Datenbank Karte Newsletter Glossar Archiv"
-).split()
+)
+WORDS = tuple(_WORDS.split())
+MENU = tuple(_MENU.split())
 
 
 @dataclass(frozen=True)
@@ -52,6 +54,7 @@ class Article:
     title: str
     published: datetime
     paragraphs: tuple[str, ...]
+    host: str = HOST
 
     @property
     def path(self) -> str:
@@ -59,24 +62,24 @@ class Article:
 
     @property
     def url(self) -> str:
-        return f"https://{HOST}{self.path}"
+        return f"https://{self.host}{self.path}"
 
 
-def source_toml() -> str:
+def source_toml(source: str = SOURCE, host: str = HOST) -> str:
     """The source's declaration, for a clusterwatch.toml."""
     return f"""
-[sources.{SOURCE}]
+[sources.{source}]
 label = "Cluster-Benchmark (generated)"
-hosts = ["{HOST}"]
-feeds = ["https://{HOST}/aktuelles/feed.xml"]
-listings = ["https://{HOST}/aktuelles/index.html"]
-sitemaps = ["https://{HOST}/sitemap.xml"]
+hosts = ["{host}"]
+feeds = ["https://{host}/aktuelles/feed.xml"]
+listings = ["https://{host}/aktuelles/index.html"]
+sitemaps = ["https://{host}/sitemap.xml"]
 article_pattern = '/aktuelles/meldungen/\\d{{4}}/meldung-\\d+\\.html$'
 next_page_xpaths = ["//nav[@class='pagination']//a[@rel='next']/@href"]
 relevance = "all"
 interval_minutes = 60
 
-[sources.{SOURCE}.extraction]
+[sources.{source}.extraction]
 body_xpaths = ["//main//article//div[@class='article-text']"]
 title_xpaths = ["//main//article//h1"]
 date_xpaths = ["//main//article//p[@class='date']"]
@@ -90,26 +93,27 @@ def _sentence(rng: random.Random) -> str:
     return " ".join(words) + "."
 
 
-def make_article(number: int, rng: random.Random) -> Article:
+def make_article(number: int, rng: random.Random, host: str = HOST) -> Article:
     title = " ".join(rng.choice(WORDS) for _ in range(rng.randint(5, 9))).capitalize()
     paragraphs = tuple(
         " ".join(_sentence(rng) for _ in range(rng.randint(3, 6)))
         for _ in range(rng.randint(6, 11))
     )
     published = START + timedelta(hours=7 * number)
-    return Article(number, f"{title} ({number})", published, paragraphs)
+    return Article(number, f"{title} ({number})", published, paragraphs, host)
 
 
-def _chrome_head(title: str, rng: random.Random) -> str:
+def _chrome_head(title: str, rng: random.Random, host: str = HOST) -> str:
     style = "\n".join(
-        f".c{i} {{ margin: {i % 7}px {i % 5}px; padding: 0 {i % 3}em; color: #{i * 4099 % 0xFFFFFF:06x}; }}"
+        f".c{i} {{ margin: {i % 7}px {i % 5}px; padding: 0 {i % 3}em; "
+        f"color: #{i * 4099 % 0xFFFFFF:06x}; }}"
         for i in range(330)
     )
     return (
         '<!DOCTYPE html>\n<html lang="de"><head><meta charset="utf-8">'
         f"<title>{escape(title)} - Cluster-Benchmark</title>"
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
-        f'<link rel="alternate" type="application/rss+xml" href="https://{HOST}/aktuelles/feed.xml">'
+        f'<link rel="alternate" type="application/rss+xml" href="https://{host}/aktuelles/feed.xml">'
         f"<style>{style}</style></head>\n"
     )
 
@@ -121,7 +125,8 @@ def _menu(rng: random.Random) -> str:
         parts.append(f'<li class="level1"><a href="/{top.lower()}/">{top}</a><ul>')
         for j in range(16):
             label = f"{top} {rng.choice(WORDS)} {j + 1}"
-            parts.append(f'<li><a class="c{(i * 16 + j) % 220}" href="/{top.lower()}/s{j}.html">{label}</a></li>')
+            href = f"/{top.lower()}/s{j}.html"
+            parts.append(f'<li><a class="c{(i * 16 + j) % 220}" href="{href}">{label}</a></li>')
         parts.append("</ul></li>")
     parts.append("</ul></nav>")
     parts.append(
@@ -161,7 +166,7 @@ def article_page(article: Article, rng: random.Random) -> str:
         for k in range(6)
     )
     return (
-        _chrome_head(article.title, rng)
+        _chrome_head(article.title, rng, article.host)
         + "<body>"
         + _menu(rng)
         + '<main><article class="news">'
@@ -169,7 +174,8 @@ def article_page(article: Article, rng: random.Random) -> str:
         + f"<p class='date'>{date}</p>"
         + f"<div class='article-text'>{body}</div>"
         + "<div class='share'>Teilen: <a href='#'>E-Mail</a> <a href='#'>Drucken</a></div>"
-        + f"</article><aside class='related'><h3>Das könnte Sie auch interessieren</h3>{teasers}</aside></main>"
+        + "</article><aside class='related'><h3>Das könnte Sie auch interessieren</h3>"
+        + f"{teasers}</aside></main>"
         + _footer(rng)
         + "</body></html>\n"
     )
@@ -179,7 +185,9 @@ def listing_path(page: int) -> str:
     return "/aktuelles/index.html" if page == 1 else f"/aktuelles/index-{page}.html"
 
 
-def listing_page(page: int, pages: int, articles: list[Article], rng: random.Random) -> str:
+def listing_page(
+    page: int, pages: int, articles: list[Article], rng: random.Random, host: str = HOST
+) -> str:
     items = "".join(
         f'<li><span class="date">{a.published:%d.%m.%Y}</span> '
         f'<a href="{a.url}">{escape(a.title)}</a><p>{escape(a.paragraphs[0][:160])}</p></li>'
@@ -192,7 +200,7 @@ def listing_page(page: int, pages: int, articles: list[Article], rng: random.Ran
         nav += f"<a rel='next' class='forward' href='{listing_path(page + 1)}'>weiter</a>"
     nav += "</nav>"
     return (
-        _chrome_head(f"Aktuelles – Seite {page}", rng)
+        _chrome_head(f"Aktuelles – Seite {page}", rng, host)
         + "<body>"
         + _menu(rng)
         + f"<main><h1>Aktuelles</h1><ul class='list'>{items}</ul>{nav}</main>"
@@ -201,7 +209,7 @@ def listing_page(page: int, pages: int, articles: list[Article], rng: random.Ran
     )
 
 
-def feed(articles: list[Article]) -> str:
+def feed(articles: list[Article], host: str = HOST) -> str:
     entries = "".join(
         f"<item><title>{escape(a.title)}</title><link>{a.url}</link><guid>{a.url}</guid>"
         f"<pubDate>{format_datetime(a.published)}</pubDate>"
@@ -210,7 +218,7 @@ def feed(articles: list[Article]) -> str:
     )
     return (
         '<?xml version="1.0" encoding="utf-8"?>\n<rss version="2.0"><channel>'
-        f"<title>Cluster-Benchmark</title><link>https://{HOST}/</link>"
+        f"<title>Cluster-Benchmark</title><link>https://{host}/</link>"
         f"<description>Meldungen</description>{entries}</channel></rss>\n"
     )
 
@@ -228,12 +236,25 @@ def sitemap(articles: list[Article]) -> str:
 class Site:
     """A generated site in ``root`` (the replay tree's root: ``root/HOST/…``)."""
 
-    def __init__(self, root: Path, articles: int = 2000, listing_pages: int = 100, seed: int = 1):
+    def __init__(
+        self,
+        root: Path,
+        articles: int = 2000,
+        listing_pages: int = 100,
+        seed: int = 1,
+        host: str = HOST,
+        source: str = SOURCE,
+    ):
         self.root = root
-        self.host_dir = root / HOST
+        self.host = host
+        self.source = source
+        self.host_dir = root / host
         self.listing_pages = listing_pages
         self.rng = random.Random(seed)
-        self.articles = [make_article(n, self.rng) for n in range(articles)]
+        self.articles = [make_article(n, self.rng, host) for n in range(articles)]
+
+    def toml(self) -> str:
+        return source_toml(self.source, self.host)
 
     def _write(self, path: str, text: str) -> None:
         target = self.host_dir / path.lstrip("/")
@@ -263,16 +284,16 @@ class Site:
         for number, chunk in enumerate(pages, start=1):
             self._write(
                 listing_path(number),
-                listing_page(number, self.listing_pages, chunk, random.Random(number)),
+                listing_page(number, self.listing_pages, chunk, random.Random(number), self.host),
             )
-        self._write("/aktuelles/feed.xml", feed(newest))
+        self._write("/aktuelles/feed.xml", feed(newest, self.host))
         self._write("/sitemap.xml", sitemap(newest))
 
     def add_articles(self, count: int) -> list[Article]:
         """Publish ``count`` new articles: pages, feed, first listing page, sitemap (the
         other listing pages stay byte-identical, as on a CMS with a "newest first" page)."""
         start = len(self.articles)
-        new = [make_article(n, self.rng) for n in range(start, start + count)]
+        new = [make_article(n, self.rng, self.host) for n in range(start, start + count)]
         per_page = max(1, start // self.listing_pages)
         for article in new:
             self._write(article.path, article_page(article, self.rng))
@@ -280,9 +301,10 @@ class Site:
         newest = self.newest_first()
         first = len(newest) - per_page * (self.listing_pages - 1)
         self._write(
-            listing_path(1), listing_page(1, self.listing_pages, newest[:first], random.Random(1))
+            listing_path(1),
+            listing_page(1, self.listing_pages, newest[:first], random.Random(1), self.host),
         )
-        self._write("/aktuelles/feed.xml", feed(newest))
+        self._write("/aktuelles/feed.xml", feed(newest, self.host))
         self._write("/sitemap.xml", sitemap(newest))
         return new
 

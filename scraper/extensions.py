@@ -15,6 +15,7 @@ from typing import Any, Self
 from scrapy import Spider, signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
+from scrapy.extensions.logcount import LogCount
 from scrapy.statscollectors import StatsCollector
 from sqlalchemy.exc import SQLAlchemyError
 from twisted.internet.task import LoopingCall
@@ -45,6 +46,37 @@ def scrapy_command(argv: list[str] | None = None) -> str | None:
     return next((arg for arg in args if arg in SCRAPY_COMMANDS), None)
 
 
+CRAWLER_RECORD = "cw_crawler"  # log record attribute: the crawler a record belongs to
+
+
+class CrawlerRecords(logging.Filter):
+    """The log records of one crawler, in a process that may run several
+    (scraper/crawl_many.py): records marked with its spider (Scrapy's ``extra={"spider":
+    …}``, our spiders' ``log_``) or with it (``CRAWLER_RECORD``), and the unmarked ones —
+    the process's own (start-up, reactor), which belong to every run in it."""
+
+    def __init__(self, crawler: Crawler):
+        super().__init__()
+        self.crawler = crawler
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        spider = getattr(record, "spider", None)
+        if spider is not None:
+            return getattr(spider, "crawler", None) is self.crawler
+        owner = getattr(record, CRAWLER_RECORD, None)
+        return owner is None or owner is self.crawler
+
+
+class AttributedLogCount(LogCount):
+    """Scrapy's ``log_count/*`` stats, counting only this crawler's records: the crawl
+    log's errors and warnings stay per source when several crawls share a process."""
+
+    def spider_opened(self, spider: Spider) -> None:
+        super().spider_opened(spider)
+        if self.handler is not None:
+            self.handler.addFilter(CrawlerRecords(self.crawler))
+
+
 class CrawlLog:
     def __init__(self, crawler: Crawler, repository: Repository, logs_dir: Path):
         assert crawler.stats is not None and crawler.spidercls is not None
@@ -67,12 +99,19 @@ class CrawlLog:
             )
         )
         self.handler.setLevel(crawler.settings.get("CLUSTERWATCH_RUN_LOG_LEVEL", "INFO"))
+        self.handler.addFilter(CrawlerRecords(crawler))
+        self.crawler = crawler
         logging.getLogger().addHandler(self.handler)
         self.stats.set_value(RUN_ID_STAT, self.run_id)
         self.progress: LoopingCall | None = None
         self.progress_interval = crawler.settings.getfloat("CLUSTERWATCH_PROGRESS_SECONDS", 5.0)
         logger.info(
-            "crawl run %s of %s (%s) logging to %s", self.run_id, spider, trigger, self.log_path
+            "crawl run %s of %s (%s) logging to %s",
+            self.run_id,
+            spider,
+            trigger,
+            self.log_path,
+            extra={CRAWLER_RECORD: crawler},
         )
 
     @classmethod
@@ -117,7 +156,12 @@ class CrawlLog:
             self.progress.stop()
         try:
             self.repository.finish_run(self.run_id, finish_reason=reason, **run_summary(self.stats))
-            logger.info("crawl run %s finished: %s", self.run_id, reason)
+            logger.info(
+                "crawl run %s finished: %s",
+                self.run_id,
+                reason,
+                extra={CRAWLER_RECORD: self.crawler},
+            )
         finally:
             logging.getLogger().removeHandler(self.handler)
             self.handler.close()

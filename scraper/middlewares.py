@@ -12,6 +12,7 @@ from scrapy.http import Response
 from scrapy.statscollectors import StatsCollector
 
 from db.repository import Repository
+from scraper.extensions import CRAWLER_RECORD
 
 logger = logging.getLogger(__name__)
 
@@ -56,13 +57,14 @@ class UpstreamStatsMiddleware:
     and a 5xx is seen even when the cache then serves the stored copy.
     """
 
-    def __init__(self, stats: StatsCollector):
+    def __init__(self, stats: StatsCollector, crawler: Crawler | None = None):
         self.stats = stats
+        self.crawler = crawler
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
         assert crawler.stats is not None
-        return cls(crawler.stats)
+        return cls(crawler.stats, crawler)
 
     def process_request(self, request: Request, spider: Spider | None = None) -> None:
         # Cache hits skip this method but still pass process_response: mark real requests.
@@ -79,6 +81,11 @@ class UpstreamStatsMiddleware:
         self.stats.inc_value(f"clusterwatch/upstream/status/{response.status}")
         if response.status in (403, 429) or response.status >= 500:
             # Bot protection and overload are the source's problem, not a crash: say so.
-            logger.warning("source problem: %s answered HTTP %s", request.url, response.status)
+            logger.warning(
+                "source problem: %s answered HTTP %s",
+                request.url,
+                response.status,
+                extra={CRAWLER_RECORD: self.crawler},
+            )
             self.stats.inc_value("clusterwatch/upstream/problems")
         return response

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import zlib
 from collections.abc import Sequence
-from typing import Self
+from typing import Any, Self
 
 from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem
@@ -22,6 +22,7 @@ from db.repository import (
     StoryDecider,
 )
 from scraper import classify, dedup, stories
+from scraper.extensions import CRAWLER_RECORD
 from scraper.items import Announcement
 
 logger = logging.getLogger(__name__)
@@ -93,7 +94,9 @@ class StorePipeline:
         source_order: list[str],
         batch_size: int = 1,
         batch_seconds: float = 1.0,
+        crawler: Crawler | None = None,
     ):
+        self.crawler = crawler
         self.repository = repository
         self.stats = stats
         self.thresholds = thresholds
@@ -113,6 +116,7 @@ class StorePipeline:
             source_order(settings),
             settings.getint("CLUSTERWATCH_STORE_BATCH", 50),
             settings.getfloat("CLUSTERWATCH_STORE_BATCH_SECONDS", 1.0),
+            crawler,
         )
 
     def open_spider(self) -> None:
@@ -143,11 +147,18 @@ class StorePipeline:
         except Exception:
             # Nothing of the batch is stored, so nothing of it counts as known: the next
             # crawl fetches these pages again.
-            logger.exception("could not store %d articles; the next crawl retries them", len(batch))
+            logger.exception(
+                "could not store %d articles; the next crawl retries them",
+                len(batch),
+                extra=self._extra(),
+            )
             self.stats.inc_value("clusterwatch/items/store_failed", len(batch))
             return
         for (item, _entry), (result, row_id) in zip(batch, results, strict=True):
             self._count(item, result, row_id)
+
+    def _extra(self) -> dict[str, Any]:
+        return {CRAWLER_RECORD: self.crawler} if self.crawler is not None else {}
 
     def _count(self, item: Announcement, result: AddResult, row_id: int | None) -> None:
         if result is AddResult.KNOWN:
@@ -157,7 +168,10 @@ class StorePipeline:
         elif result is AddResult.DUPLICATE:
             self.stats.inc_value("clusterwatch/items/duplicate")
             logger.info(
-                "another copy of a stored story (article %s): %s", row_id, item.canonical_url
+                "another copy of a stored story (article %s): %s",
+                row_id,
+                item.canonical_url,
+                extra=self._extra(),
             )
         else:
             self.stats.inc_value("clusterwatch/items/new")

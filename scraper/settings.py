@@ -134,6 +134,9 @@ ITEM_PIPELINES = {
 }
 EXTENSIONS = {
     "scraper.extensions.CrawlLog": 10,
+    # log_count/* per crawler, not per process (several crawls may share one: crawl_many)
+    "scrapy.extensions.logcount.LogCount": None,
+    "scraper.extensions.AttributedLogCount": 0,
 }
 
 LOG_LEVEL = "INFO"

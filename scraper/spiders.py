@@ -111,6 +111,12 @@ class SourceSpider(Spider):
         return [(re.compile(p), r) for p, r in self.canonical_rewrites]
 
     @cached_property
+    def log_(self) -> logging.LoggerAdapter[logging.Logger]:
+        """This module's logger, its records marked as this spider's (several crawls may
+        share a process: scraper/crawl_many.py; each run's log file takes its own)."""
+        return logging.LoggerAdapter(logger, {"spider": self})
+
+    @cached_property
     def repository(self) -> Repository:
         return Repository(self.settings["CLUSTERWATCH_DATABASE_URL"])
 
@@ -187,7 +193,7 @@ class SourceSpider(Spider):
         self._entry_ok(response)
         parsed = feedparser.parse(response.body)
         if parsed.bozo and not parsed.entries:
-            logger.error(
+            self.log_.error(
                 "feed %s is not a readable RSS/Atom feed: %s",
                 response.url,
                 parsed.get("bozo_exception"),
@@ -226,7 +232,7 @@ class SourceSpider(Spider):
         if unknown:
             yield self._entry_request(next_url, "listing", self.parse_listing)
         else:
-            logger.info(
+            self.log_.info(
                 "listing %s holds only known articles: not paginating further", response.url
             )
             self.crawler.stats.inc_value("clusterwatch/pagination_stopped")
@@ -240,7 +246,7 @@ class SourceSpider(Spider):
             return None
         self.crawler.stats.inc_value(f"clusterwatch/pagination/{found.layer}")
         if found.layer != "declared" and self.next_page_xpaths:
-            logger.warning(
+            self.log_.warning(
                 "declared next-page rule found nothing on %s; followed %s (%s)",
                 response.url,
                 found.url,
@@ -263,7 +269,7 @@ class SourceSpider(Spider):
         try:
             sitemap = Sitemap(response.body)
         except Exception as error:  # lxml raises several types on broken XML
-            logger.error("sitemap %s is not readable: %s", response.url, error)
+            self.log_.error("sitemap %s is not readable: %s", response.url, error)
             return
         locs = [entry["loc"] for entry in sitemap if entry.get("loc")]
         if sitemap.type == "sitemapindex":
@@ -394,7 +400,7 @@ class SourceSpider(Spider):
                 stats.inc_value(f"clusterwatch/provenance/{field}/{layer}")
         if extracted.used_fallback and self.extraction.body_xpaths:
             stats.inc_value("clusterwatch/extraction_fallback")
-            logger.warning(
+            self.log_.warning(
                 "declared article body not found on %s; used %s", url, extracted.body_source
             )
         return self.announcement(extracted, url, canonical, body, encoding, headers, hints)
@@ -448,7 +454,7 @@ class SourceSpider(Spider):
                 )
                 continue
             self.crawler.stats.inc_value("clusterwatch/articles/recovered")
-            logger.info("recovered failed page %s by re-extraction", row.url)
+            self.log_.info("recovered failed page %s by re-extraction", row.url)
             yield self._announcement(
                 extracted,
                 row.url,
@@ -493,7 +499,7 @@ class SourceSpider(Spider):
             self.backoff,
         )
         when = outcome.retry_at.isoformat(timespec="minutes") if outcome.retry_at else "never"
-        logger.warning(
+        self.log_.warning(
             "article failed (%s): %s; attempt %d, retry after %s",
             reason,
             url,
@@ -509,10 +515,10 @@ class SourceSpider(Spider):
         stats = self.crawler.stats
         if request is not None and request.meta.get(DISCOVERED):
             # A feed a page announced is a bonus, not the source's contract: say so, no error.
-            logger.warning("discovered feed %s failed: %s", url, cause)
+            self.log_.warning("discovered feed %s failed: %s", url, cause)
             stats.inc_value("clusterwatch/entry/discovered_failed")
             return
-        logger.error("entry point %s failed: %s", url, cause)
+        self.log_.error("entry point %s failed: %s", url, cause)
         stats.inc_value("clusterwatch/entry_failed")
         failures = list(stats.get_value("clusterwatch/entry/failures") or [])
         failures.append({"url": url, "kind": kind, "cause": cause})

@@ -1,0 +1,207 @@
+"""Crawl throughput, side by side in one run on a generated replay of one source (2,000
+real-size article pages, 100 listing pages, feed and sitemap — bench/generate_site.py):
+
+* the extraction floor — ``scraper.extract.extract`` alone on the same pages, one process;
+* bare ``trafilatura.extract`` on the same pages, one process;
+* the full ``scrapy crawl`` (discover + fetch + extract + store) with article pages extracted
+  on the reactor thread (``CLUSTERWATCH_CRAWL_WORKERS=0``, the old way) and in the process
+  pool (the default: one worker per core) — pages/s and the ratio to the floor; the stored
+  rows of both crawls compared field by field;
+* the peer: trafilatura's own command line fetching and extracting the same 2,000 URLs.
+
+    .venv/bin/python bench/bench_crawl.py [--quick | --full] [--json PATH]
+
+``--quick`` (default) times the floor on 500 of the pages; ``--full`` on all, three rounds.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import tempfile
+import time
+import tomllib
+from pathlib import Path
+from typing import Any
+
+import trafilatura
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from crawlkit import Report, Timed, crawl_env, last_stats, repository, run, scrapy_crawl
+from generate_site import SOURCE, Site
+
+from monitor.replay import ReplayServer
+from scraper.extract import ExtractionRules, TemplateLines, extract
+from scraper.sources import registry
+
+COMPARED = [
+    "title",
+    "text",
+    "html",
+    "language",
+    "published_at",
+    "content_hash",
+    "relevance",
+    "relevance_score",
+    "topics",
+    "title_source",
+    "date_source",
+    "body_source",
+    "language_source",
+    "story_id",
+    "duplicate_of",
+]
+
+
+def _rules(site: Site) -> ExtractionRules:
+    return registry(tomllib.loads(site.toml())["sources"])[site.source].extraction
+
+
+def floor(site: Site, sample: int, rounds: int) -> tuple[float, float]:
+    """(extract pages/s, bare trafilatura pages/s), interleaved page by page."""
+    rules = _rules(site)
+    pages = [(url, path.read_bytes()) for url, path in site.page_files()[:sample]]
+    ours = theirs = 0.0
+    template = TemplateLines()
+    for _ in range(rounds):
+        for url, body in pages:
+            start = time.perf_counter()
+            extract(body, url, rules, template=template)
+            ours += time.perf_counter() - start
+            start = time.perf_counter()
+            trafilatura.extract(body.decode("utf-8"), url=url)
+            theirs += time.perf_counter() - start
+    n = len(pages) * rounds
+    return n / ours, n / theirs
+
+
+def rows(data_dir: Path) -> dict[str, tuple[Any, ...]]:
+    """The stored rows by canonical URL; stories as their members' URLs (ids are numbered
+    in storing order, which concurrency decides)."""
+    articles = repository(data_dir).articles(SOURCE)
+    url_of = {a.id: a.canonical_url for a in articles}
+    members: dict[int | None, list[str]] = {}
+    for a in articles:
+        members.setdefault(a.story_id, []).append(a.canonical_url)
+    found = {}
+    for a in articles:
+        values = [getattr(a, f) for f in COMPARED]
+        values[COMPARED.index("story_id")] = tuple(sorted(members[a.story_id]))
+        values[COMPARED.index("duplicate_of")] = url_of.get(a.duplicate_of or -1)
+        found[a.canonical_url] = tuple(values)
+    return found
+
+
+def trafilatura_cli(site: Site, mirror: str, work: Path) -> Timed:
+    urls = work / "urls.txt"
+    urls.write_text("".join(f"{mirror}/{site.host}{a.path}\n" for a in site.articles), "utf-8")
+    config = work / "trafilatura.cfg"
+    default = Path(trafilatura.__file__).parent / "settings.cfg"
+    text = default.read_text("utf-8")
+    text = text.replace("SLEEP_TIME = 5.0", "SLEEP_TIME = 0").replace(
+        "SSRF_PROTECTION = on", "SSRF_PROTECTION = off"
+    )
+    config.write_text(text, "utf-8")
+    out = work / "trafilatura-out"
+    binary = Path(sys.executable).parent / "trafilatura"
+    return run(
+        [
+            str(binary),
+            "-i",
+            str(urls),
+            "-o",
+            str(out),
+            "--parallel",
+            "2",
+            "--config-file",
+            str(config),
+        ],
+        {"PATH": "/usr/bin:/bin"},
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    mode = parser.add_mutually_exclusive_group()
+    mode.add_argument("--quick", action="store_true", default=True)
+    mode.add_argument("--full", action="store_true")
+    parser.add_argument("--json", type=Path)
+    parser.add_argument("--articles", type=int, default=2000)
+    args = parser.parse_args()
+    sample, rounds = (args.articles, 3) if args.full else (min(500, args.articles), 1)
+    report = Report("Crawl throughput on a generated replay (bench/bench_crawl.py)")
+    with tempfile.TemporaryDirectory(prefix="cw-bench-crawl-") as tmp:
+        work = Path(tmp)
+        site = Site(work / "sites", args.articles, 100).write()
+        config = work / "clusterwatch.toml"
+        config.write_text(site.toml(), "utf-8")
+        sizes = [p.stat().st_size for _u, p in site.page_files()]
+        report.add("article pages", len(sizes), "pages", note="100 listing pages, feed, sitemap")
+        report.add("mean article page size", statistics.mean(sizes) / 1000, "kB")
+        ours, bare = floor(site, sample, rounds)
+        report.add(
+            "extraction floor: scraper.extract.extract, one process",
+            ours,
+            "pages/s",
+            ours / bare,
+            f"vs bare trafilatura; {sample} pages x {rounds}",
+        )
+        report.add("bare trafilatura.extract, one process", bare, "pages/s")
+        with ReplayServer(work / "sites") as server:
+            results = {}
+            for label, workers in (("reactor thread", "0"), ("process pool", "")):
+                data = work / f"data-{workers or 'pool'}"
+                env = crawl_env(data, config, server.url)
+                settings = [f"CLUSTERWATCH_CRAWL_WORKERS={workers}"] if workers else []
+                timed = scrapy_crawl(SOURCE, env, *settings)
+                stats = last_stats(data, SOURCE)
+                fetched = int(stats.get("clusterwatch/articles/fetched", 0))
+                elapsed = float(stats.get("elapsed_time_seconds", timed.wall))
+                results[label] = (data, fetched / elapsed)
+                report.add(
+                    f"scrapy crawl, extraction on the {label}",
+                    fetched / elapsed,
+                    "pages/s",
+                    fetched / elapsed / ours,
+                    f"vs the floor; {fetched} pages stored {stats['_items_new']}; "
+                    f"{elapsed:.1f} s crawling, {timed.wall:.1f} s wall with start-up",
+                )
+                report.add(
+                    f"scrapy crawl ({label}), wall with start-up",
+                    fetched / timed.wall,
+                    "pages/s",
+                    fetched / timed.wall / ours,
+                    "vs the floor",
+                )
+            before, after = rows(results["reactor thread"][0]), rows(results["process pool"][0])
+            differing = sum(1 for url in before if before[url] != after.get(url)) + len(
+                set(after) - set(before)
+            )
+            report.add(
+                "stored rows differing, pool vs reactor thread",
+                differing,
+                "rows",
+                note=f"of {len(before)}; fields {', '.join(COMPARED)}",
+            )
+            report.add(
+                "process pool vs reactor thread",
+                results["process pool"][1] / results["reactor thread"][1],
+                "x",
+            )
+            peer = trafilatura_cli(site, server.url, work)
+            pool_wall = args.articles / results["process pool"][1]
+            written = len(list((work / "trafilatura-out").glob("*")))
+            report.add(
+                "peer: trafilatura CLI (-i urls --parallel 2), wall",
+                peer.wall,
+                "s",
+                pool_wall / peer.wall,
+                f"clusterwatch crawl time / trafilatura's; {written} files written",
+            )
+    report.write(args.json)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,118 @@
+"""Shared by the crawl benchmarks: run a real crawl process against a replayed tree, with its
+wall time and CPU time, and read its crawl-log row; the ``--json`` report shape the
+``make bench`` driver renders."""
+
+from __future__ import annotations
+
+import json
+import os
+import resource
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from db.repository import Repository  # noqa: E402
+
+
+@dataclass
+class Timed:
+    wall: float
+    cpu: float  # user + system of the crawl process and the children it waited for
+    returncode: int
+    stderr: str
+
+
+def crawl_env(data_dir: Path, config: Path, mirror: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CLUSTERWATCH_")}
+    env.pop("DATABASE_URL", None)
+    env.update(
+        CLUSTERWATCH_DATA_DIR=str(data_dir),
+        CLUSTERWATCH_CONFIG=str(config),
+        CLUSTERWATCH_MIRROR=mirror,
+    )
+    return env
+
+
+def run(command: list[str], env: dict[str, str]) -> Timed:
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    start = time.perf_counter()
+    result = subprocess.run(
+        command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=3600
+    )
+    wall = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    if result.returncode != 0:
+        sys.stderr.write(result.stderr[-3000:])
+    return Timed(wall, cpu, result.returncode, result.stderr)
+
+
+def scrapy_crawl(source: str, env: dict[str, str], *settings: str) -> Timed:
+    args = [a for s in settings for a in ("-s", s)]
+    return run([sys.executable, "-m", "scrapy", "crawl", source, *args], env)
+
+
+def crawl_many(sources: list[str], env: dict[str, str], *settings: str) -> Timed:
+    args = [a for s in settings for a in ("-s", s)]
+    return run([sys.executable, "-m", "scraper.crawl_many", *sources, *args], env)
+
+
+def repository(data_dir: Path) -> Repository:
+    return Repository(f"sqlite:///{data_dir / 'clusterwatch.db'}")
+
+
+def last_stats(data_dir: Path, source: str) -> dict[str, Any]:
+    run_row = repository(data_dir).last_run(source)
+    assert run_row is not None, f"no crawl-log row for {source}"
+    stats: dict[str, Any] = dict(run_row.stats or {})
+    stats["_requests"] = run_row.requests
+    stats["_items_new"] = run_row.items_new
+    return stats
+
+
+def machine() -> str:
+    load = os.getloadavg()
+    return f"{os.cpu_count()} cores, load {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}"
+
+
+class Report:
+    """Figures printed as they come and, with ``--json PATH``, written in the driver's shape."""
+
+    def __init__(self, title: str):
+        self.title = title
+        self.rows: list[dict[str, Any]] = []
+        print(f"# {title} ({machine()})")
+
+    def add(
+        self,
+        measure: str,
+        value: float | int | str,
+        unit: str = "",
+        ratio: float | None = None,
+        note: str = "",
+    ) -> None:
+        shown = f"{value:.3g}" if isinstance(value, float) else str(value)
+        extra = f"  ratio {ratio:.2f}" if ratio is not None else ""
+        print(f"{measure:58} {shown:>10} {unit:10}{extra}  {note}")
+        self.rows.append(
+            {
+                "measure": measure,
+                "value": round(value, 4) if isinstance(value, float) else value,
+                "unit": unit,
+                "ratio": round(ratio, 3) if ratio is not None else None,
+                "note": note,
+            }
+        )
+
+    def write(self, path: Path | None) -> None:
+        if path is not None:
+            path.write_text(
+                json.dumps({"title": self.title, "rows": self.rows}, indent=2, ensure_ascii=False),
+                "utf-8",
+            )
