@@ -161,6 +161,12 @@ class Config(BaseSettings):
     max_page_bytes: int = Field(default=5 * 1024 * 1024, gt=0)
     concurrency_per_domain: int = Field(default=2, gt=0)
     autothrottle: bool = True
+    # Worker processes extracting the crawl's article pages (scraper/pool.py); unset: one
+    # per core, 0: on the crawl's reactor thread.
+    crawl_workers: int | None = Field(default=None, ge=0)
+    # Articles stored per transaction, and the longest an item waits for its batch (s).
+    store_batch: int = Field(default=50, gt=0)
+    store_batch_seconds: float = Field(default=1.0, ge=0)
     # Words that alone make an item relevant (each weighs the threshold); the scored rules
     # (scraper/classify.py, [relevance]) decide everything else.
     relevance_keywords: list[str] = []

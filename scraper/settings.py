@@ -30,9 +30,6 @@ SCRAPY_ONLY = frozenset(
         "CLUSTERWATCH_STORY_SOURCE_ORDER",
         "CLUSTERWATCH_STORY_EDITED_JACCARD",
         "CLUSTERWATCH_STORY_EDITED_CONTAINMENT",
-        "CLUSTERWATCH_CRAWL_WORKERS",
-        "CLUSTERWATCH_STORE_BATCH",
-        "CLUSTERWATCH_STORE_BATCH_SECONDS",
     }
 )
 
@@ -63,6 +60,9 @@ def scrapy_settings(config: Config) -> dict[str, Any]:
         "CLUSTERWATCH_STORY_EDITED_CONTAINMENT": config.stories.edited_containment,
         "CLUSTERWATCH_STORY_SOURCE_ORDER": list(config.stories.source_order),
         "CLUSTERWATCH_RETRY_BACKOFF_HOURS": list(config.retry_backoff_hours),
+        "CLUSTERWATCH_CRAWL_WORKERS": config.crawl_workers,
+        "CLUSTERWATCH_STORE_BATCH": config.store_batch,
+        "CLUSTERWATCH_STORE_BATCH_SECONDS": config.store_batch_seconds,
         # -- politeness ----------------------------------------------------------------------
         "USER_AGENT": config.user_agent,
         "CONCURRENT_REQUESTS_PER_DOMAIN": config.concurrency_per_domain,
