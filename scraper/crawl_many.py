@@ -51,17 +51,18 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     os.environ.setdefault("SCRAPY_SETTINGS_MODULE", "scraper.settings")
     from scrapy.crawler import AsyncCrawlerProcess
+    from scrapy.spiderloader import get_spider_loader
     from scrapy.utils.project import get_project_settings
 
     settings = get_project_settings()
     for name, value in overrides.items():
         settings.set(name, value, priority="cmdline")
-    process = AsyncCrawlerProcess(settings)
-    known = set(process.spider_loader.list())
+    known = set(get_spider_loader(settings).list())
     unknown = [s for s in sources if s not in known]
     if unknown:
         sys.stderr.write(f"clusterwatch: crawl_many: unknown source(s): {', '.join(unknown)}\n")
         return 2
+    process = AsyncCrawlerProcess(settings)
     for source in sources:
         process.crawl(source)
     process.start()
