@@ -79,6 +79,8 @@ class UpstreamStatsMiddleware:
         if not request.meta.pop(UPSTREAM, False):
             return response
         self.stats.inc_value(f"clusterwatch/upstream/status/{response.status}")
+        # What really came over the wire (a 304 has no body; the cache then serves one).
+        self.stats.inc_value("clusterwatch/upstream/bytes", len(response.body))
         if response.status in (403, 429) or response.status >= 500:
             # Bot protection and overload are the source's problem, not a crash: say so.
             logger.warning(

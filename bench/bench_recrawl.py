@@ -1,0 +1,123 @@
+"""The steady state, measured on generated replays (bench/generate_site.py):
+
+* one source: a first crawl, then recrawls with 0 / 1 / 10 / 100 new articles — requests
+  that left for the site, bytes received, article requests, CPU seconds of the process;
+* 100 sources, nothing new: an unchanged recrawl of all of them in one crawl process
+  (``python -m scraper.crawl_many``) against one ``scrapy crawl`` process per source — CPU
+  seconds per source, measured side by side.
+
+    .venv/bin/python bench/bench_recrawl.py [--quick | --full] [--json PATH]
+
+``--quick`` (default): the one source has 200 articles on 10 listing pages, the separate
+processes are timed for 5 of the 100 sources; ``--full``: 2,000 articles on 100 listing
+pages, all 100 sources in separate processes as well.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import tempfile
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from crawlkit import Report, crawl_env, crawl_many, last_stats, scrapy_crawl
+from generate_site import Site
+
+from monitor.replay import ReplayServer
+
+SOURCES = 100
+
+
+def one_source(report: Report, work: Path, articles: int, listing_pages: int) -> None:
+    site = Site(work / "sites", articles, listing_pages).write()
+    config = work / "one.toml"
+    config.write_text(site.toml(), "utf-8")
+    data = work / "data-one"
+    with ReplayServer(work / "sites") as server:
+        env = crawl_env(data, config, server.url)
+        first = scrapy_crawl(site.source, env)
+        stats = last_stats(data, site.source)
+        report.add(
+            f"first crawl of {articles} articles: requests",
+            stats["_requests"],
+            "requests",
+            note=f"{stats['_items_new']} stored, {first.wall:.1f} s wall",
+        )
+        for new in (0, 1, 10, 100):
+            if new:
+                site.add_articles(new)
+            timed = scrapy_crawl(site.source, env)
+            stats = last_stats(data, site.source)
+            articles_fetched = int(stats.get("clusterwatch/upstream/requests/article", 0))
+            report.add(
+                f"recrawl with {new} new: requests",
+                stats["_requests"],
+                "requests",
+                note=f"{articles_fetched} article requests, {stats['_items_new']} stored",
+            )
+            report.add(
+                f"recrawl with {new} new: bytes received",
+                int(stats.get("clusterwatch/upstream/bytes", 0)),
+                "bytes",
+                note="bodies as received (a 304 has none)",
+            )
+            report.add(f"recrawl with {new} new: CPU of the process", timed.cpu, "CPU-s")
+
+
+def many_sources(report: Report, work: Path, separate: int) -> None:
+    root = work / "many"
+    sites = [
+        Site(root, 3, 1, seed=i, host=f"www.cluster-{i:03d}.de", source=f"cluster{i:03d}").write()
+        for i in range(SOURCES)
+    ]
+    config = work / "many.toml"
+    config.write_text("".join(s.toml() for s in sites), "utf-8")
+    names = [s.source for s in sites]
+    data = work / "data-many"
+    with ReplayServer(root) as server:
+        env = crawl_env(data, config, server.url)
+        first = crawl_many(names, env)
+        assert first.returncode == 0, "the first crawl of the 100 sources failed"
+        together = crawl_many(names, env)
+        unchanged = [last_stats(data, n) for n in names]
+        assert all(s["_items_new"] == 0 for s in unchanged)
+        requests = statistics.mean(s["_requests"] for s in unchanged)
+        alone = [scrapy_crawl(n, env).cpu for n in names[:separate]]
+    per_source = together.cpu / SOURCES
+    per_process = statistics.mean(alone)
+    report.add(
+        f"unchanged recrawl of {SOURCES} sources in one process: CPU per source",
+        per_source,
+        "CPU-s",
+        per_source / per_process,
+        f"vs one process per source; {together.cpu:.1f} CPU-s, {together.wall:.1f} s wall "
+        f"for all; {requests:.1f} requests per source",
+    )
+    report.add(
+        "unchanged recrawl, one scrapy crawl process per source: CPU per source",
+        per_process,
+        "CPU-s",
+        note=f"mean of {separate} sources",
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    mode = parser.add_mutually_exclusive_group()
+    mode.add_argument("--quick", action="store_true", default=True)
+    mode.add_argument("--full", action="store_true")
+    parser.add_argument("--json", type=Path)
+    args = parser.parse_args()
+    articles, pages, separate = (2000, 100, SOURCES) if args.full else (200, 10, 5)
+    report = Report("Recrawls and the steady state (bench/bench_recrawl.py)")
+    with tempfile.TemporaryDirectory(prefix="cw-bench-recrawl-") as tmp:
+        one_source(report, Path(tmp), articles, pages)
+        many_sources(report, Path(tmp), separate)
+    report.write(args.json)
+
+
+if __name__ == "__main__":
+    main()
