@@ -5,8 +5,10 @@ from __future__ import annotations
 import hashlib
 import re
 from collections import Counter
+from typing import TYPE_CHECKING
 
-from datasketch import MinHash
+if TYPE_CHECKING:
+    from datasketch import MinHash
 
 NUM_PERM = 128
 # Stored signatures must be read back with the scheme that made them: pin it.
@@ -25,6 +27,10 @@ def content_hash(text: str) -> str:
 
 
 def minhash(text: str) -> MinHash:
+    # Imported here, not at the top: datasketch's package imports scipy (~1 CPU-s), which a
+    # crawl process that fetches no article (an unchanged recrawl) never needs.
+    from datasketch import MinHash
+
     words = normalised_words(text)
     signature = MinHash(num_perm=NUM_PERM, scheme=SCHEME)
     shingles = {
