@@ -9,7 +9,10 @@ Quality is token F1 against the gold text and pages with a boilerplate leak; spe
 mode's time as a ratio of bare trafilatura's, measured interleaved, so a noisy machine still
 compares like with like.
 
-    .venv/bin/python bench/bench_extract.py [--rounds N]
+    .venv/bin/python bench/bench_extract.py [--quick | --full] [--rounds N] [--json PATH]
+
+``--quick`` (default) times one round, ``--full`` three; ``--json`` writes the figures in the
+``make bench`` driver's shape (see bench/crawlkit.py).
 """
 
 from __future__ import annotations
@@ -25,6 +28,10 @@ from scrapy.http import HtmlResponse
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+sys.path.insert(0, str(ROOT / "bench"))
+
+from crawlkit import Report  # noqa: E402
 
 from monitor.replay import ReplayTree  # noqa: E402
 from scraper.evaluation import (  # noqa: E402
@@ -76,8 +83,14 @@ def _modes(
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--rounds", type=int, default=3)
+    mode = parser.add_mutually_exclusive_group()
+    mode.add_argument("--quick", action="store_true", default=True)
+    mode.add_argument("--full", action="store_true")
+    parser.add_argument("--rounds", type=int)
+    parser.add_argument("--json", type=Path)
     args = parser.parse_args()
+    args.rounds = args.rounds or (3 if args.full else 1)
+    report = Report("Extraction quality and speed on the replayed trees (bench/bench_extract.py)")
     boilerplate = _boilerplate()
     generic = ExtractionRules()
     print(
@@ -130,10 +143,31 @@ def main() -> None:
             + "".join(f"{summary[m][0] / pages_total:>12.3f}" for m in MODES)
             + "".join(f"{int(summary[m][1]):>14}" for m in MODES)
         )
+        for m in MODES:
+            report.rows.append(
+                {
+                    "measure": f"{tree_name}: text F1, {m}",
+                    "value": round(summary[m][0] / pages_total, 3),
+                    "unit": "F1",
+                    "ratio": None,
+                    "note": f"{pages_total} pages; {int(summary[m][1])} with a boilerplate leak",
+                }
+            )
     print(
         f"time ratio over both trees: rules/bare {totals['rules'] / totals['bare']:.2f}x, "
         f"generic/bare {totals['generic'] / totals['bare']:.2f}x ({args.rounds} rounds)"
     )
+    for mode_name in ("rules", "generic"):
+        report.rows.append(
+            {
+                "measure": f"extraction time, {mode_name} vs bare trafilatura",
+                "value": round(totals[mode_name], 3),
+                "unit": "s",
+                "ratio": round(totals[mode_name] / totals["bare"], 3),
+                "note": f"both trees, {args.rounds} round(s), interleaved",
+            }
+        )
+    report.write(args.json)
 
 
 if __name__ == "__main__":
