@@ -199,7 +199,7 @@ def main() -> None:
             )
             peer = trafilatura_cli(site, server.url, work)
             pool_wall = args.articles / results["process pool"][1]
-            written = len(list((work / "trafilatura-out").glob("*")))
+            written = sum(1 for p in (work / "trafilatura-out").rglob("*") if p.is_file())
             report.add(
                 "peer: trafilatura CLI (-i urls --parallel 2), wall",
                 peer.wall,
