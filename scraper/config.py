@@ -164,6 +164,9 @@ class Config(BaseSettings):
     # Worker processes extracting the crawl's article pages (scraper/pool.py); unset: one
     # per core, 0: on the crawl's reactor thread.
     crawl_workers: int | None = Field(default=None, ge=0)
+    # Article pages extracted on the crawl's own thread before the pool starts (its start-up
+    # costs more than a few pages).
+    crawl_pool_after: int = Field(default=20, ge=0)
     # Articles stored per transaction, and the longest an item waits for its batch (s).
     store_batch: int = Field(default=50, gt=0)
     store_batch_seconds: float = Field(default=1.0, ge=0)

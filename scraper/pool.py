@@ -9,8 +9,9 @@ while both cores extract. ``CLUSTERWATCH_CRAWL_WORKERS`` sets the pool size (def
 cores this process may use; ``0`` extracts on the reactor thread, as before). The result is
 the same either way: the same function runs on the same inputs.
 
-The pool starts lazily, at the first article page, so a crawl that fetches no article (an
-unchanged recrawl) starts no worker; it is shared by every crawler of the process.
+The pool starts lazily, once ``CLUSTERWATCH_CRAWL_POOL_AFTER`` article pages (20) were
+extracted on the reactor thread, so a crawl with few new articles (or none: an unchanged
+recrawl) starts no worker; it is shared by every crawler of the process.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from scraper.extract import DateHints, Extracted, ExtractionError, ExtractionRul
 from scraper.extract.furniture import TemplateLines
 
 WORKERS_SETTING = "CLUSTERWATCH_CRAWL_WORKERS"
+INLINE_SETTING = "CLUSTERWATCH_CRAWL_POOL_AFTER"
 RAW_COMPRESSION = 6
 
 
@@ -107,11 +109,15 @@ def default_workers() -> int:
 
 
 class PagePool:
-    """The process's pool (one per process, shared by its crawlers), started on first use."""
+    """The process's pool (one per process, shared by its crawlers), started once more than
+    ``inline_first`` pages came: starting it costs a few CPU-seconds (a forkserver importing
+    the extraction, the workers), more than a handful of pages does — a crawl with a few new
+    articles extracts them on its own thread."""
 
     def __init__(self) -> None:
         self._executor: ProcessPoolExecutor | None = None
         self._workers = 0
+        self._inline = 0
 
     def executor(self, workers: int) -> ProcessPoolExecutor:
         if self._executor is None:
@@ -123,9 +129,10 @@ class PagePool:
         return self._executor
 
     async def prepare(
-        self, job: PageJob, workers: int
+        self, job: PageJob, workers: int, inline_first: int = 0
     ) -> tuple[Extracted, Prepared] | tuple[None, tuple[str, str]]:
-        if workers <= 0:
+        if workers <= 0 or (self._executor is None and self._inline < inline_first):
+            self._inline += 1
             return prepare_page(job)
         future = self.executor(workers).submit(prepare_page, job)
         return await asyncio.wrap_future(future)

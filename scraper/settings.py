@@ -61,6 +61,7 @@ def scrapy_settings(config: Config) -> dict[str, Any]:
         "CLUSTERWATCH_STORY_SOURCE_ORDER": list(config.stories.source_order),
         "CLUSTERWATCH_RETRY_BACKOFF_HOURS": list(config.retry_backoff_hours),
         "CLUSTERWATCH_CRAWL_WORKERS": config.crawl_workers,
+        "CLUSTERWATCH_CRAWL_POOL_AFTER": config.crawl_pool_after,
         "CLUSTERWATCH_STORE_BATCH": config.store_batch,
         "CLUSTERWATCH_STORE_BATCH_SECONDS": config.store_batch_seconds,
         # -- politeness ----------------------------------------------------------------------

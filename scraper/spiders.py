@@ -48,7 +48,14 @@ from scraper.extract import (
 from scraper.extract.furniture import MIN_PAGES, MIN_SHARE, TemplateLines
 from scraper.items import EXPORT_FIELDS, Announcement
 from scraper.middlewares import CANONICAL, KIND
-from scraper.pool import POOL, WORKERS_SETTING, PageJob, Prepared, default_workers
+from scraper.pool import (
+    INLINE_SETTING,
+    POOL,
+    WORKERS_SETTING,
+    PageJob,
+    Prepared,
+    default_workers,
+)
 from scraper.urls import canonical_url, clean_url, host_of
 
 logger = logging.getLogger(__name__)
@@ -362,7 +369,9 @@ class SourceSpider(Spider):
             self.template_lines(),
             self.relevance_rules,
         )
-        extracted, outcome = await POOL.prepare(job, self.crawl_workers)
+        extracted, outcome = await POOL.prepare(
+            job, self.crawl_workers, self.settings.getint(INLINE_SETTING, 20)
+        )
         if extracted is None:
             assert isinstance(outcome, tuple)
             message, field = outcome

@@ -29,7 +29,11 @@ from tests.conftest import REPO_ROOT, TREES, copy_sites, crawl_env, run_crawl
 
 SOURCES = sorted(spider_classes())
 OLD_PATH = {"CLUSTERWATCH_CRAWL_WORKERS": "0", "CLUSTERWATCH_STORE_BATCH": "1"}
-NEW_PATH = {"CLUSTERWATCH_CRAWL_WORKERS": "2", "CLUSTERWATCH_STORE_BATCH": "50"}
+NEW_PATH = {
+    "CLUSTERWATCH_CRAWL_WORKERS": "2",
+    "CLUSTERWATCH_CRAWL_POOL_AFTER": "0",  # the pool from the first page on
+    "CLUSTERWATCH_STORE_BATCH": "50",
+}
 # Columns that differ between any two crawls: ids (storing order), times, the run …
 UNCOMPARED = {"id", "first_seen_at", "crawl_run_id", "story_id", "duplicate_of", "retry_at"} | {
     # Which entry point (feed, listing, sitemap) links a page first is decided by the order
