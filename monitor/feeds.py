@@ -25,6 +25,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import nh3
 from feedgen.feed import FeedEntry, FeedGenerator
@@ -32,6 +33,7 @@ from lxml import etree
 
 from db.models import Article
 from db.repository import FeedStory, Repository, StoryQuery, Terms
+from monitor.errors import Problem
 from scraper.classify import topic_key
 from scraper.config import Config, Match
 from scraper.sources import SourceSpec
@@ -77,6 +79,10 @@ class FeedSpec:
     query: StoryQuery | None = None
 
 
+class FeedWriteError(Problem):
+    """The feed directory could not be written (exit status 3 from the CLI)."""
+
+
 class FeedDefinitionError(ValueError):
     """A ``[feeds.<name>]`` definition names something that does not exist."""
 
@@ -88,8 +94,27 @@ def build_feeds(
     output_dir: Path | None = None,
 ) -> list[Path]:
     """Write ``<feed>.xml``/``.atom``/``.json`` for ``all`` and each source, and
-    ``feeds.opml``; return the changed files."""
+    ``feeds.opml``; return the changed files.
+
+    A directory that cannot be written (read-only, full, gone) raises
+    :class:`FeedWriteError` naming it; every file is replaced atomically, so each one is
+    either its previous version or the new one, never half-written.
+    """
     target = output_dir or config.feeds_dir
+    try:
+        return _build_feeds(config, repository, sources, target)
+    except OSError as error:
+        where = error.filename or target
+        reason = error.strerror or type(error).__name__
+        raise FeedWriteError(
+            f"feeds not written to {target}: {where}: {reason} "
+            "(the previous feed files are kept and still served)"
+        ) from error
+
+
+def _build_feeds(
+    config: Config, repository: Repository, sources: Sequence[SourceSpec], target: Path
+) -> list[Path]:
     target.mkdir(parents=True, exist_ok=True)
     labels = {s.name: s.label for s in sources}
     changed: list[Path] = []
@@ -364,7 +389,12 @@ def _fill_entry(entry: FeedEntry, story: FeedStory, labels: dict[str, str]) -> N
     entry.updated(updated if updated and updated > published else published)
     entry.content(content_html(lead) + also_appeared(story, labels), type="html")
     # After content(): with isSummary the teaser becomes RSS description and Atom summary.
-    entry.description(plain_description(lead.text), isSummary=True)
+    # Both are HTML-escaped once (RSS 2.0 description is entity-encoded HTML, and readers
+    # render it so; Atom says so with type="html"): page text showing "<script>" stays the
+    # visible text "<script>" and never becomes an element.
+    teaser = html.escape(plain_description(lead.text), quote=False)
+    entry.description(teaser, isSummary=True)
+    entry.summary(teaser, type="html")
     sources = [labels.get(a.source, a.source) for a in [lead, *story.others]]
     for category in categories(sources, story.story.topics or lead.topics):
         entry.category(term=category)
@@ -454,6 +484,8 @@ def also_appeared(story: FeedStory, labels: dict[str, str]) -> str:
     """ "Auch erschienen bei: openPR, BMWE" with a link to each other copy."""
     links = []
     for other in story.others:
+        if urlsplit(other.url).scheme not in ("http", "https"):
+            continue  # only links a reader may follow
         label = html.escape(labels.get(other.source, other.source))
         href = html.escape(xml_safe(other.url), quote=True)
         links.append(f'<a href="{href}">{label}</a>')
@@ -503,7 +535,9 @@ def content_html(article: Article) -> str:
         source = "".join(f"<p>{html.escape(p)}</p>" for p in paragraphs)
     cleaned = nh3.clean(source, tags=_CONTENT_TAGS, url_schemes={"http", "https", "mailto"})
     # nh3 may emit entities for characters it decoded; run the filter again to be sure.
-    return xml_safe(cleaned)
+    # RSS carries content:encoded as CDATA, which cannot hold "]]>": nh3 escapes ">" in
+    # text but not in attribute values, where "&gt;" means the same.
+    return xml_safe(cleaned).replace("]]>", "]]&gt;")
 
 
 def write_if_changed(path: Path, data: bytes) -> bool:

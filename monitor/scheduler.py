@@ -23,7 +23,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -36,7 +36,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 from db.models import CrawlRun
 from db.repository import Repository
 from scraper.config import CONFIG_ENV, Config, config_path
-from scraper.extensions import HOST_STAT
+from scraper.extensions import HOST_STAT, PROCESS_STAT, process_identity
 
 logger = logging.getLogger(__name__)
 
@@ -50,6 +50,8 @@ REASON_CRASHED = "crashed"  # the process died without closing its run
 REASON_INTERRUPTED = "interrupted"  # left open by a process that is gone (found at start)
 
 FEEDS_JOB_ID = "feeds"
+DEAD_RUNS_JOB_ID = "dead-runs"
+DEAD_RUNS_SECONDS = 60.0  # how often the service looks for runs left open by dead processes
 
 CommandFor = Callable[[str], list[str]]
 RunFinishedHook = Callable[[str], None]
@@ -123,6 +125,7 @@ class CrawlScheduler:
         kill_grace_seconds: float = 20.0,
         poll_seconds: float = 0.5,
         cwd: Path | None = None,
+        dead_runs_seconds: float = DEAD_RUNS_SECONDS,
     ):
         self.config = config
         self.sources = [s for s in sources if s.enabled]
@@ -132,6 +135,7 @@ class CrawlScheduler:
         self.rebuild_feeds = rebuild_feeds
         self.kill_grace_seconds = kill_grace_seconds
         self.poll_seconds = poll_seconds
+        self.dead_runs_seconds = dead_runs_seconds
         self.cwd = cwd or project_root()
         self.timeout_seconds = config.crawl_timeout_minutes * 60
         self._config_file = config_path()
@@ -161,6 +165,14 @@ class CrawlScheduler:
                 coalesce=True,
                 misfire_grace_time=max(1, int(every)),
             )
+        self._scheduler.add_job(
+            self._dead_runs_job,
+            IntervalTrigger(seconds=self.dead_runs_seconds, timezone=UTC),
+            id=DEAD_RUNS_JOB_ID,
+            name="close runs of dead processes",
+            max_instances=1,
+            coalesce=True,
+        )
         catching_up = len(self._catch_up)  # counted first: the jobs start taking them at once
         self._scheduler.start()
         logger.info(
@@ -240,6 +252,25 @@ class CrawlScheduler:
         if not self._stopping.is_set():
             self._call(self.rebuild_feeds)
 
+    def _dead_runs_job(self) -> None:
+        if self._stopping.is_set():
+            return
+        with self._lock:  # our own crawls are recorded by their job threads
+            ours = [crawl.process.pid for crawl in self._running.values()]
+        try:
+            closed = close_dead_runs(self.repository, self.timeout_seconds, spare=ours)
+        except Exception:
+            logger.exception("could not close the runs of dead processes")
+            return
+        for run in closed:
+            logger.warning(
+                "%s: run %d (pid %s) was left unfinished by a dead process: recorded as "
+                "interrupted",
+                run.spider,
+                run.id,
+                run.pid,
+            )
+
     def _take_catch_up(self, source: str) -> bool:
         with self._lock:
             if source in self._catch_up:
@@ -279,7 +310,8 @@ class CrawlScheduler:
         """Is a hand-started crawl of this source alive? (Never two runs of one source.)"""
         recent = datetime.now(UTC) - timedelta(seconds=self.timeout_seconds)
         for run in self.repository.unfinished_runs(source):
-            if run.pid and run.started_at >= recent and _pid_alive(run.pid):
+            alive = _process_alive(run.pid, (run.stats or {}).get(PROCESS_STAT))
+            if run.pid and run.started_at >= recent and alive:
                 return True
         return False
 
@@ -388,25 +420,47 @@ def _reason_to_record(
 
 
 def close_dead_runs(
-    repository: Repository, timeout_seconds: float, now: datetime | None = None
+    repository: Repository,
+    timeout_seconds: float,
+    now: datetime | None = None,
+    spare: Iterable[int] = (),
 ) -> list[CrawlRun]:
     """Close runs left unfinished by a process that is gone, as ``interrupted``.
 
-    A run of this machine is dead when its process is; a run of any machine (a shared
-    PostgreSQL) when it is older than the crawl timeout, after which the scheduler would
-    have killed it. Called at service start, before the first crawl.
+    A run of this machine is dead when its process is — the pid gone, or taken by another
+    process since (the process identity recorded by the crawl differs: pids are reused,
+    after a container restart at once); a run of any machine (a shared PostgreSQL) when it
+    is older than the crawl timeout, after which the scheduler would have killed it.
+    ``spare``: pids the caller is waiting for itself (it records their end). Called at
+    service start, before the first crawl, and every minute while the service runs, so a
+    crawl killed outside the scheduler (``kill -9`` of a hand-started ``scrapy crawl``) is
+    closed too.
     """
     now = now or datetime.now(UTC)
     oldest_alive = now - timedelta(seconds=timeout_seconds)
     here = socket.gethostname()
+    spared = set(spare)
     closed = []
     for run in repository.unfinished_runs():
-        local = (run.stats or {}).get(HOST_STAT, here) == here
-        dead = local and (run.pid is None or not _pid_alive(run.pid))
+        if run.pid is not None and run.pid in spared:
+            continue
+        stats = run.stats or {}
+        local = stats.get(HOST_STAT, here) == here
+        dead = local and not _process_alive(run.pid, stats.get(PROCESS_STAT))
         if dead or run.started_at < oldest_alive:
             repository.finish_run(run.id, finish_reason=REASON_INTERRUPTED, finished_at=now)
             closed.append(run)
     return closed
+
+
+def _process_alive(pid: int | None, identity: str | None) -> bool:
+    """Is the process that recorded a run still running (the same process, not a reuse)?"""
+    if pid is None or not _pid_alive(pid):
+        return False
+    if identity is None:
+        return True  # recorded before its identity was (or no /proc): the pid must do
+    current = process_identity(pid)
+    return current is None or current == identity
 
 
 def _job_id(source: str) -> str:
