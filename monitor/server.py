@@ -54,6 +54,10 @@ STATUS_PAGE_MODULE = "monitor.status_page"
 # uvicorn, see monitor/threaded.py).
 MAX_BODY_BYTES = 0
 MAX_PATH_CHARS = 2048
+# h11 bounds only a head that arrives in pieces; one that fits a single read is complete
+# at once, so the head is bounded here as well.
+MAX_HEADER_BYTES = 16 * 1024
+MAX_HEADERS = 100
 
 
 class IdConvertor(Convertor[int]):
@@ -74,21 +78,29 @@ register_url_convertor("id", IdConvertor())
 
 class RequestLimits:
     """Refuse what a read-only server never needs before any handler runs: a request body
-    (413), a path longer than ``MAX_PATH_CHARS`` (414)."""
+    (413), a path longer than ``MAX_PATH_CHARS`` (414), more or larger headers than any
+    client sends (431)."""
 
     def __init__(self, app: ASGIApp):
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
-            headers = dict(scope["headers"])
+            pairs = scope["headers"]
+            if len(pairs) > MAX_HEADERS or sum(len(k) + len(v) for k, v in pairs) > (
+                MAX_HEADER_BYTES
+            ):
+                await _refuse(send, 431, "request headers too large\n")
+                return
+            headers = dict(pairs)
             length = headers.get(b"content-length", b"0").strip()
             chunked = b"chunked" in headers.get(b"transfer-encoding", b"").lower()
             too_big = chunked or not length.isdigit() or int(length) > MAX_BODY_BYTES
             if too_big:
                 await _refuse(send, 413, "request bodies are not accepted\n")
                 return
-            if len(scope.get("raw_path") or scope["path"]) > MAX_PATH_CHARS:
+            target = len(scope.get("raw_path") or scope["path"]) + len(scope["query_string"])
+            if target > MAX_PATH_CHARS:
                 await _refuse(send, 414, "URL too long\n")
                 return
         await self.app(scope, receive, send)
