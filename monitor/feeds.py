@@ -25,7 +25,6 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from urllib.parse import urlsplit
 
 import nh3
 from feedgen.feed import FeedEntry, FeedGenerator
@@ -37,6 +36,8 @@ from monitor.errors import Problem
 from scraper.classify import topic_key
 from scraper.config import Config, Match
 from scraper.sources import SourceSpec
+from scraper.text import printable, shorten
+from scraper.urls import absolute_url
 
 ALL_FEED = "all"
 DESCRIPTION_CHARS = 300
@@ -56,10 +57,6 @@ FORMATS = {
     "atom": "application/atom+xml",
     "json": "application/feed+json",
 }
-# Characters XML 1.0 forbids (C0 controls except \t \n \r, lone surrogates, U+FFFE/U+FFFF)
-# plus DEL and C1 controls, which are legal but only ever come from mis-decoded pages and
-# make some readers choke. lxml refuses to serialise the forbidden ones at all.
-_XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x84\x86-\x9f\ud800-\udfff\ufffe\uffff]")
 _WHITESPACE = re.compile(r"\s+")
 # Tags a feed reader can render; everything else (script, style, forms, iframes) is dropped.
 _CONTENT_TAGS = {
@@ -381,7 +378,7 @@ def _fill_entry(entry: FeedEntry, story: FeedStory, labels: dict[str, str]) -> N
     entry.id(guid)
     entry.guid(guid, permalink=True)
     entry.title(one_line(lead.title) or one_line(lead.url))
-    entry.link(href=xml_safe(lead.url), rel="alternate")
+    entry.link(href=web_link(lead.url, guid), rel="alternate")
     entry.published(published)
     updated = story.story.updated_at
     if updated:
@@ -424,7 +421,7 @@ def render_json_feed(
         items.append(
             {
                 "id": xml_safe(story.story.guid or lead.canonical_url),
-                "url": xml_safe(lead.url),
+                "url": web_link(lead.url, xml_safe(story.story.guid or lead.canonical_url)),
                 "title": one_line(lead.title) or one_line(lead.url),
                 "content_html": content_html(lead) + also_appeared(story, labels),
                 "summary": plain_description(lead.text),
@@ -484,7 +481,7 @@ def also_appeared(story: FeedStory, labels: dict[str, str]) -> str:
     """ "Auch erschienen bei: openPR, BMWE" with a link to each other copy."""
     links = []
     for other in story.others:
-        if urlsplit(other.url).scheme not in ("http", "https"):
+        if absolute_url(other.url, other.url) is None:
             continue  # only links a reader may follow
         label = html.escape(labels.get(other.source, other.source))
         href = html.escape(xml_safe(other.url), quote=True)
@@ -506,9 +503,16 @@ def categories(sources: Iterable[str], topics: Iterable[str] | None) -> list[str
     return list(seen)
 
 
+def web_link(url: str, fallback: str) -> str:
+    """``url`` when a reader may follow it (http(s) with a host), else ``fallback`` (the
+    story's GUID, itself an https URL)."""
+    return xml_safe(absolute_url(url, url) or fallback)
+
+
 def xml_safe(value: str | None) -> str:
-    """``value`` without the characters an XML document cannot hold."""
-    return _XML_ILLEGAL.sub("", value or "")
+    """``value`` without the characters an XML document cannot hold (nor any a reader
+    should not show: ``scraper.text``)."""
+    return printable(value)
 
 
 def one_line(value: str | None) -> str:
@@ -518,13 +522,7 @@ def one_line(value: str | None) -> str:
 
 def plain_description(text: str, limit: int = DESCRIPTION_CHARS) -> str:
     """A one-paragraph plain-text teaser of at most ``limit`` characters, cut at a word."""
-    flat = one_line(text)
-    if len(flat) <= limit:
-        return flat
-    cut = flat[: limit - 1]
-    if " " in cut:
-        cut = cut.rsplit(" ", 1)[0]
-    return cut.rstrip(" ,;:.-–") + "…"
+    return shorten(one_line(text), limit)
 
 
 def content_html(article: Article) -> str:
