@@ -191,7 +191,7 @@ def test_kill_9_in_a_loop(
     for round_ in range(rounds):
         # The first round is a crawl (a database to kill the service over afterwards).
         kind = "crawl" if round_ == 0 else rng.choice(["crawl", "crawl", "service"])
-        delay = rng.uniform(0.5, 12.0)
+        delay = rng.uniform(0.5, 8.0)
         if kind == "crawl":
             source = rng.choice(SOURCES)
             process = subprocess.Popen(
