@@ -676,15 +676,32 @@ def replay(
     log_file: Annotated[
         Path | None, typer.Option("--log", help="Append every request as JSON lines here.")
     ] = None,
+    faults: Annotated[
+        Path | None,
+        typer.Option(
+            "--faults",
+            help="Fault rules to start with (JSON; see tests/sites/README.md). "
+            "Change them at run time through /_replay/faults.",
+        ),
+    ] = None,
 ) -> None:
     """Serve replayed sites through the mirror protocol (for CLUSTERWATCH_MIRROR)."""
-    from monitor.replay import serve_forever
+    from monitor.replay import load_fault_file, serve_forever
+    from monitor.replay_faults import FaultError
 
+    rules = []
+    if faults is not None:
+        try:
+            rules = load_fault_file(faults)
+        except FaultError as error:
+            raise Problem(f"bad fault file: {error}", EXIT_USAGE) from None
     console.print(
         f"replaying [bold]{directory}[/] at http://{host}:{port}/<sitehost>/… — "
         f"crawl with CLUSTERWATCH_MIRROR=http://{host}:{port}"
     )
-    serve_forever(directory, host, port, log_file)
+    if rules:
+        console.print(f"{len(rules)} fault rule(s) from {faults}")
+    serve_forever(directory, host, port, log_file, rules)
 
 
 DEMO_TOML = """# Written by `clusterwatch demo`: the service against the bundled replayed sites.
