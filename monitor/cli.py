@@ -260,7 +260,7 @@ class ListFormat(StrEnum):
 WIDE = 120  # below this terminal width, tables drop their less important columns
 RUN_COLUMNS_WIDE = (
     *("id", "source", "trigger", "started (UTC)", "duration", "result", "requests"),
-    *("new", "dup", "irrel.", "skipped", "failed", "errors", "warnings"),
+    *("new", "dup", "irrel.", "skipped", "failed", "errors", "warnings", "dropped"),
 )
 RUN_COLUMNS_NARROW = ("id", "source", "started (UTC)", "result", "new", "err")
 
@@ -277,7 +277,7 @@ def runs(
     ),
 ) -> None:
     """The crawl log: recent runs, newest first."""
-    from monitor.health.report import run_json
+    from monitor.health.report import dropped_words, run_json
 
     config = _config()
     if source:
@@ -313,6 +313,7 @@ def runs(
                 str(r.items_failed),
                 str(r.errors),
                 str(r.warnings),
+                dropped_words(r),
             )
         else:
             table.add_row(
@@ -334,7 +335,9 @@ def log(
         bool, typer.Option("--stats", help="Print the run's Scrapy stats instead.")
     ] = False,
 ) -> None:
-    """Print a crawl run's log file (or its stats)."""
+    """Print a crawl run's log file (or its stats), then the requests it dropped."""
+    from monitor.health.report import dropped_words
+
     config = _config()
     found = _repository(config).run(run_id)
     if found is None:
@@ -346,6 +349,7 @@ def log(
         raise Problem(f"log file of run {run_id} is gone: {found.log_path}", EXIT_ENVIRONMENT)
     lines = Path(found.log_path).read_text("utf-8", errors="replace").splitlines()
     sys.stdout.write("\n".join(lines[-tail:] if tail else lines) + "\n")
+    sys.stdout.write(f"-- run {run_id}: dropped requests: {dropped_words(found)}\n")
 
 
 @app.command()

@@ -69,6 +69,10 @@ class VerifiedRFC2616Policy(RFC2616Policy):
         return super().should_cache_response(response, request)
 
     def is_cached_response_fresh(self, cachedresponse: Response, request: Request) -> bool:
+        # The parent adds If-None-Match / If-Modified-Since when it finds the copy stale;
+        # when it finds it fresh, they are added here.
+        if super().is_cached_response_fresh(cachedresponse, request):
+            self._set_conditional_validators(request, cachedresponse)
         return False
 
     def is_cached_response_valid(

@@ -120,7 +120,7 @@ class OffsiteMiddleware(offsite.OffsiteMiddleware):
 
     def process_request(self, request: Request, spider: Spider | None = None) -> None:
         try:
-            super().process_request(request, spider)
+            super().process_request(request)
         except IgnoreRequest:
             self.stats.inc_value(DROPPED + "offsite")
             origin = request.meta.get("redirect_urls") or []

@@ -190,8 +190,27 @@ def run_json(run: CrawlRun) -> dict[str, Any]:
         "article_links": run.article_links,
         "errors": run.errors,
         "warnings": run.warnings,
+        "dropped": dropped_requests(run),
         "log_path": run.log_path,
     }
+
+
+DROPPED_PREFIX = "clusterwatch/dropped/"
+
+
+def dropped_requests(run: CrawlRun) -> dict[str, int]:
+    """Requests the run dropped on purpose, by reason (robots, offsite, redirect_loop,
+    duplicate)."""
+    found = {}
+    for key, value in (run.stats or {}).items():
+        if key.startswith(DROPPED_PREFIX) and isinstance(value, int | float):
+            found[key.removeprefix(DROPPED_PREFIX)] = int(value)
+    return dict(sorted(found.items()))
+
+
+def dropped_words(run: CrawlRun) -> str:
+    """``robots 2, offsite 1`` or ``–``."""
+    return ", ".join(f"{reason} {n}" for reason, n in dropped_requests(run).items()) or "–"
 
 
 def _iso(moment: datetime | None) -> str | None:
