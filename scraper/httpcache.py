@@ -35,6 +35,8 @@ def incomplete(response: Response) -> str | None:
     """Why a response's body is not the whole answer, or None."""
     if INCOMPLETE_FLAGS.intersection(response.flags):
         return "body cut off (connection closed before the end)"
+    if "cached" in response.flags:
+        return None  # checked when stored; a 304's headers may since have freshened it
     length = response.headers.get("Content-Length")
     encoded = response.headers.get("Content-Encoding")
     if length and not encoded and length.isdigit() and int(length) != len(response.body):

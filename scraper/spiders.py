@@ -594,7 +594,7 @@ class SourceSpider(Spider):
         dropped = failure.value
         if isinstance(dropped, Dropped):
             if dropped.reason == "robots":  # the site's policy, not a failure: counted
-                logger.warning("article %s not fetched: %s", request.url, dropped.cause)
+                logger.info("article %s not fetched: %s", request.url, dropped.cause)
                 return
         elif failure.check(IgnoreRequest) and not failure.check(HttpError):
             return  # a known article: counted where it was decided
