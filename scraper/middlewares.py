@@ -12,7 +12,15 @@ from typing import Any, Self
 from scrapy import Request, Spider
 from scrapy.crawler import Crawler
 from scrapy.downloadermiddlewares import offsite, redirect, retry, robotstxt
-from scrapy.exceptions import IgnoreRequest, NotConfigured
+from scrapy.exceptions import (
+    CannotResolveHostError,
+    DownloadConnectionRefusedError,
+    DownloadFailedError,
+    DownloadTimeoutError,
+    IgnoreRequest,
+    NotConfigured,
+    ResponseDataLossError,
+)
 from scrapy.http import Response
 from scrapy.http.request import NO_CALLBACK
 from scrapy.robotstxt import RobotParser
@@ -24,7 +32,7 @@ from twisted.internet import defer
 from twisted.internet import error as internet_error
 from twisted.internet.defer import Deferred
 from twisted.internet.task import deferLater
-from twisted.web.client import ResponseFailed
+from twisted.web.client import ResponseFailed, ResponseNeverReceived
 
 from db.repository import Repository
 from scraper.urls import host_of
@@ -117,6 +125,11 @@ class Dropped(IgnoreRequest):
 class OffsiteMiddleware(offsite.OffsiteMiddleware):
     """Scrapy's off-site filter (redirects to other hosts and to loopback addresses
     included), its drops counted and named."""
+
+    def request_scheduled(self, request: Request, spider: Spider) -> None:
+        # Scrapy also filters when a request is scheduled, where a drop reaches no errback
+        # (an article redirected off-site would vanish unrecorded): filter only below.
+        return
 
     def process_request(self, request: Request, spider: Spider | None = None) -> None:
         try:
@@ -212,13 +225,23 @@ class RobotsTxtMiddleware(robotstxt.RobotsTxtMiddleware):
 
 def failure_words(error: BaseException) -> str:
     """A download exception in a few words (Twisted's messages are long or empty)."""
-    if isinstance(error, TimeoutError | defer.TimeoutError | internet_error.TimeoutError):
+    if isinstance(
+        error,
+        TimeoutError | defer.TimeoutError | internet_error.TimeoutError | DownloadTimeoutError,
+    ):
         return "timed out"
-    if isinstance(error, internet_error.ConnectionRefusedError):
+    if isinstance(error, internet_error.ConnectionRefusedError | DownloadConnectionRefusedError):
         return "connection refused"
-    if isinstance(error, internet_error.DNSLookupError):
+    if isinstance(error, internet_error.DNSLookupError | CannotResolveHostError):
         return "DNS lookup failed"
-    if isinstance(error, ResponseFailed | internet_error.ConnectionLost):
+    if isinstance(
+        error,
+        ResponseFailed
+        | ResponseNeverReceived
+        | internet_error.ConnectionLost
+        | DownloadFailedError
+        | ResponseDataLossError,
+    ):
         return "connection lost"
     return str(error).strip().splitlines()[0][:200] if str(error).strip() else ""
 

@@ -21,7 +21,15 @@ from typing import Any, ClassVar, Self
 import feedparser
 from scrapy import Request, Spider, signals
 from scrapy.crawler import Crawler
-from scrapy.exceptions import IgnoreRequest
+from scrapy.exceptions import (
+    CannotResolveHostError,
+    DownloadCancelledError,
+    DownloadConnectionRefusedError,
+    DownloadFailedError,
+    DownloadTimeoutError,
+    IgnoreRequest,
+    ResponseDataLossError,
+)
 from scrapy.http import Response, TextResponse
 from scrapy.spidermiddlewares.httperror import HttpError
 from scrapy.utils.sitemap import Sitemap
@@ -34,7 +42,7 @@ from twisted.internet.error import (
     TimeoutError,
 )
 from twisted.python.failure import Failure
-from twisted.web.client import ResponseFailed
+from twisted.web.client import ResponseFailed, ResponseNeverReceived
 
 from db.models import Article
 from db.repository import FailedPage, Repository
@@ -606,9 +614,10 @@ class SourceSpider(Spider):
         causes = dict(stats.get_value(FETCH_CAUSES) or {})
         causes[cause] = causes.get(cause, 0) + 1
         stats.set_value(FETCH_CAUSES, causes)
+        url = (request.meta.get("redirect_urls") or [request.url])[0]  # as linked
         self._failed(
-            request.meta.get(CANONICAL) or self.canonical(request.url),
-            request.url,
+            request.meta.get(CANONICAL) or self.canonical(url),
+            url,
             cause,
             "fetch",
             hints=DateHints(
@@ -639,14 +648,22 @@ def failure_cause(failure: Failure, url: str, kind: str) -> str:
         return failure.value.cause
     if isinstance(failure.value, HttpError):
         return f"{kind} answered HTTP {failure.value.response.status}"
-    if failure.check(DNSLookupError):
+    if failure.check(DNSLookupError, CannotResolveHostError):
         return f"DNS lookup failed for {host}"
-    if failure.check(ConnectionRefusedError):
+    if failure.check(ConnectionRefusedError, DownloadConnectionRefusedError):
         return f"connection refused by {host}"
-    if failure.check(ResponseFailed, ConnectionLost, ConnectionDone):
-        return f"{kind} connection to {host} lost before the answer was complete"
-    if failure.check(TimeoutError, TCPTimedOutError):
+    if failure.check(TimeoutError, TCPTimedOutError, DownloadTimeoutError):
         return f"{kind} timed out ({host})"
+    if failure.check(ResponseDataLossError):
+        return f"{kind} body cut off (fewer bytes than Content-Length; {host})"
+    if failure.check(DownloadCancelledError) and "max size" in failure.getErrorMessage():
+        return f"{kind} larger than the max page size ({host})"
+    if failure.check(zlib.error, OSError, EOFError) and not failure.check(ConnectionLost):
+        return f"{kind} body does not decompress ({failure.getErrorMessage()[:120]}; {host})"
+    if failure.check(
+        ResponseFailed, ResponseNeverReceived, ConnectionLost, ConnectionDone, DownloadFailedError
+    ):
+        return f"{kind} connection to {host} lost before the answer was complete"
     return f"{kind} failed: {failure.getErrorMessage() or type(failure.value).__name__}"
 
 
