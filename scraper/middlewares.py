@@ -201,7 +201,11 @@ class RobotsTxtMiddleware(robotstxt.RobotsTxtMiddleware):
             self._stats.inc_value("robotstxt/request_count")
         parser = self._parsers[netloc]
         if isinstance(parser, Deferred):
-            return await maybe_deferred_to_future(parser)
+            # Not the Deferred's result: with several requests waiting, the first one's
+            # Future adapter consumes it and the others would get None ("allow all").
+            await maybe_deferred_to_future(parser)
+            parser = self._parsers[netloc]
+        assert not isinstance(parser, Deferred)
         return parser
 
     def _disallow(self, netloc: str, cause: str) -> None:
