@@ -142,7 +142,7 @@ def test_robots_txt_errors_disallow_and_are_revalidated_then_outages_count(
     request: errors and an unreachable verdict, never a stale cached copy taken for a 200."""
     data_dir = tmp_path / "data"
     repository = Repository(f"sqlite:///{data_dir / 'clusterwatch.db'}")
-    faults = {
+    faults: dict[str, dict[str, Any]] = {
         "openpr": {"fault": "replace", "body": "User-agent: *\nDisallow: /\n"},
         "clib": {"fault": "status", "status": 503},
         "bmwe": {"fault": "stall"},
