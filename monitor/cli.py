@@ -335,9 +335,7 @@ def log(
         bool, typer.Option("--stats", help="Print the run's Scrapy stats instead.")
     ] = False,
 ) -> None:
-    """Print a crawl run's log file (or its stats), then the requests it dropped."""
-    from monitor.health.report import dropped_words
-
+    """Print a crawl run's log file (or its stats)."""
     config = _config()
     found = _repository(config).run(run_id)
     if found is None:
@@ -349,7 +347,6 @@ def log(
         raise Problem(f"log file of run {run_id} is gone: {found.log_path}", EXIT_ENVIRONMENT)
     lines = Path(found.log_path).read_text("utf-8", errors="replace").splitlines()
     sys.stdout.write("\n".join(lines[-tail:] if tail else lines) + "\n")
-    sys.stdout.write(f"-- run {run_id}: dropped requests: {dropped_words(found)}\n")
 
 
 @app.command()

@@ -273,7 +273,7 @@ def test_article_faults_are_remembered_counted_named_and_healed(
         assert sum(d.get("offsite", 0) for d in dropped) == 2
         assert sum(d.get("redirect_loop", 0) for d in dropped) == 2
         log = "".join(_cli(["log", str(r.id)], data_dir) for r in runs.values())
-        assert "dropped requests: " in log and "offsite " in log and "redirect_loop " in log
+        assert "; dropped requests: " in log and "offsite " in log and "redirect_loop " in log
         assert re.search(r"redirect loop", log) and re.search(r"off-site request", log)
         # Retry-After: 2 was waited for (the log of the replay shows the gap).
         (waited_url,) = [u for u, c in assigned.items() if "Retry-After: 2" in c.name]

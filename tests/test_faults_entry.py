@@ -12,6 +12,8 @@ import socket
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from db.repository import Repository
 from monitor.replay import ReplayServer
 from scraper.evaluation import spider_classes
@@ -221,3 +223,40 @@ def test_robots_txt_errors_disallow_and_are_revalidated_then_outages_count(
                      "next run complete"))  # fmt: skip
     for area, fault, behaviour in rows:
         reliability.record(area, fault, behaviour)
+
+
+def test_malformed_feed_and_empty_listing_long(
+    tmp_path: Path, reliability: Recorder, long_mode: bool
+) -> None:
+    """The long mode only: openpr's feed cut in half (malformed XML) and its listing empty;
+    the entries read are used, both count as failed or lost with a cause, the next healthy
+    crawl completes the set."""
+    if not long_mode:
+        pytest.skip("long mode: pytest --long / CLUSTERWATCH_LONG=1")
+    data_dir = tmp_path / "data"
+    repository = Repository(f"sqlite:///{data_dir / 'clusterwatch.db'}")
+    openpr = _spider("openpr")
+    empty = "<html><head><title>News</title></head><body><p>Keine Meldungen.</p></body></html>"
+    with ReplayServer(copy_sites(tmp_path / "sites")) as server:
+        add_faults(
+            server,
+            [
+                rule(openpr.feeds[0], "replace", cut=0.5),
+                rule(openpr.listings[0], "replace", body=empty, content_type="text/html"),
+            ],
+        )
+        results = list(crawl(["openpr"], data_dir, server.url).values())
+        clear_faults(server)
+        causes = _entry_causes(repository, "openpr")
+        assert any("feed is malformed" in c for c in causes), causes
+        found = health(data_dir, "openpr", max_errors=1000)
+        assert any(m.startswith("entry.failed") for m in messages(found)), messages(found)
+        results += crawl(["openpr"], data_dir, server.url).values()
+        assert set(Picture.of(repository, "openpr").stored) == expected_canonicals("openpr")
+        assert tracebacks(data_dir, results) == 0
+    reliability.record(
+        "feed",
+        "feed cut in half (malformed XML) with the listing empty",
+        "entry failure 'feed is malformed (…); N entries read', the entries read used; "
+        "next healthy crawl complete",
+    )

@@ -16,7 +16,7 @@ from rich.text import Text
 
 from db.models import CrawlRun
 from monitor.health import SourceHealth, format_time
-from monitor.health.rules import format_timedelta
+from monitor.health.rules import DROPPED, format_timedelta
 
 EXIT_OK, EXIT_DEGRADED, EXIT_UNHEALTHY, EXIT_UNKNOWN = 0, 1, 2, 3
 NAGIOS = {
@@ -195,16 +195,13 @@ def run_json(run: CrawlRun) -> dict[str, Any]:
     }
 
 
-DROPPED_PREFIX = "clusterwatch/dropped/"
-
-
 def dropped_requests(run: CrawlRun) -> dict[str, int]:
     """Requests the run dropped on purpose, by reason (robots, offsite, redirect_loop,
     duplicate)."""
     found = {}
     for key, value in (run.stats or {}).items():
-        if key.startswith(DROPPED_PREFIX) and isinstance(value, int | float):
-            found[key.removeprefix(DROPPED_PREFIX)] = int(value)
+        if key.startswith(DROPPED) and isinstance(value, int | float):
+            found[key.removeprefix(DROPPED)] = int(value)
     return dict(sorted(found.items()))
 
 

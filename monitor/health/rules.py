@@ -30,6 +30,7 @@ ARTICLES_FETCHED = "clusterwatch/articles/fetched"
 ARTICLES_FAILED = "clusterwatch/articles/failed"
 ARTICLE_FETCH_FAILED = "clusterwatch/article_failed"
 ARTICLE_FETCH_CAUSES = "clusterwatch/articles/fetch_causes"  # {cause: count}
+DROPPED = "clusterwatch/dropped/"  # + reason: requests dropped on purpose
 PROVENANCE = "clusterwatch/provenance/"
 ITEMS_KNOWN = "clusterwatch/items/known"
 ITEMS_FAILED = "clusterwatch/items/failed"
