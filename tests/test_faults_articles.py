@@ -45,7 +45,7 @@ MAINTENANCE = (
     "<html><head><title>Wartungsarbeiten</title></head><body><h1>Wartungsarbeiten</h1>"
     "<p>Wir sind gleich wieder da.</p></body></html>"
 )
-TIMEOUT = "2"  # seconds per attempt (CLUSTERWATCH_DOWNLOAD_TIMEOUT) for the stall
+TIMEOUT = "5"  # seconds per attempt (CLUSTERWATCH_DOWNLOAD_TIMEOUT): the stall costs 3 × 5 s
 
 
 @dataclass(frozen=True)

@@ -33,7 +33,7 @@ from tests.faults import (
 from tests.reliability import Recorder
 
 HTML_PAGE = "<html><head><title>Presse</title></head><body><p>Willkommen</p></body></html>"
-TIMEOUT = {"CLUSTERWATCH_DOWNLOAD_TIMEOUT": "2"}
+TIMEOUT = {"CLUSTERWATCH_DOWNLOAD_TIMEOUT": "5"}
 
 
 def _spider(source: str) -> Any:
