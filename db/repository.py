@@ -919,17 +919,30 @@ class Repository:
 
     def reindex_search(self) -> int:
         """Rebuild every story's full-text entry from its lead (after a bulk load, or if the
-        index was lost); returns the number of stories indexed."""
+        index was lost), in one statement; returns the number of stories indexed."""
         with self.session() as s:
-            rows = s.execute(
-                select(Story.id, Article.title, Article.text).join(
-                    Article, Article.id == Story.lead_article_id
+            if s.get_bind().dialect.name == "sqlite":
+                s.execute(text("DELETE FROM story_search"))
+                s.execute(
+                    text(
+                        "INSERT INTO story_search(rowid, title, body) SELECT s.id, a.title, "
+                        "a.text FROM stories s JOIN articles a ON a.id = s.lead_article_id"
+                    )
                 )
-            ).all()
-            for story_id, title, body in rows:
-                _index_story(s, story_id, title, body)
+            else:
+                s.execute(
+                    text(
+                        "UPDATE stories SET search_vector = "
+                        "setweight(to_tsvector('german', coalesce(a.title, '')), 'A') || "
+                        "setweight(to_tsvector('german', coalesce(a.text, '')), 'B') "
+                        "FROM articles a WHERE a.id = stories.lead_article_id"
+                    )
+                )
+            count = s.scalar(
+                select(func.count(Story.id)).where(Story.lead_article_id.is_not(None))
+            )
             s.commit()
-        return len(rows)
+        return int(count or 0)
 
     def published_story(self, story_id: int) -> FeedStory | None:
         """A published story with its lead and other members (the archive's permalink)."""
