@@ -517,9 +517,7 @@ class SourceSpider(Spider):
                     row.canonical_url, self.rules_version, str(error)
                 )
                 continue
-            self.crawler.stats.inc_value("clusterwatch/articles/recovered")
-            logger.info("recovered failed page %s by re-extraction", row.url)
-            yield self._announcement(
+            item = self._announcement(
                 extracted,
                 row.url,
                 row.canonical_url,
@@ -528,6 +526,14 @@ class SourceSpider(Spider):
                 dict(row.raw_headers or {}),
                 stored_hints(row),
             )
+            if not is_announcement(item):  # still not an article: wait for the back-off
+                self.repository.mark_rules_version(
+                    row.canonical_url, self.rules_version, "not an article"
+                )
+                continue
+            self.crawler.stats.inc_value("clusterwatch/articles/recovered")
+            logger.info("recovered failed page %s by re-extraction", row.url)
+            yield item
 
     def _failed(
         self,

@@ -15,7 +15,8 @@ from typing import Any
 import pytest
 
 from db.repository import Repository
-from monitor.replay import ReplayServer
+from monitor.replay import ReplayServer, ReplayTree
+from scraper import discovery
 from scraper.evaluation import spider_classes
 from tests.conftest import copy_sites
 from tests.faults import (
@@ -45,16 +46,16 @@ def _entry_causes(repository: Repository, source: str) -> list[str]:
     return [str(f["cause"]) for f in run.stats.get("clusterwatch/entry/failures", [])]
 
 
-def _first_page_two(server: ReplayServer, source: str) -> str:
-    """The URL of the listing's second page, as a clean crawl requested it."""
-    listing = _spider(source).listings[0].split("?")[0]
-    found = [
-        e.url
-        for e in server.log
-        if e.url.split("?")[0] == listing and e.url != _spider(source).listings[0]
-    ]
-    assert found, f"{source}: no second listing page requested"
-    return found[0]
+def _page_two(sites: Path, source: str) -> str:
+    """The URL of the listing's second page, as the spider's discovery finds it."""
+    spider = _spider(source)
+    page = ReplayTree(sites).resolve_url(spider.listings[0]).file
+    assert page is not None
+    found = discovery.next_page(
+        page.read_text("utf-8"), spider.listings[0], spider.next_page_xpaths
+    )
+    assert found is not None, f"{source}: its listing has a second page"
+    return found.url
 
 
 def test_entry_faults_cache_poisoning_and_lost_pages_heal(
@@ -64,14 +65,11 @@ def test_entry_faults_cache_poisoning_and_lost_pages_heal(
     bmwe's feed and its listing cut off mid-body, clusterplattform's listing page 2 failing
     on every attempt (its articles must not be lost for good)."""
     sources = ("clib", "bmwe", "clusterplattform")
-    data_dir, probe_dir = tmp_path / "data", tmp_path / "probe"
+    data_dir = tmp_path / "data"
     repository = Repository(f"sqlite:///{data_dir / 'clusterwatch.db'}")
-    with (
-        ReplayServer(copy_sites(tmp_path / "clean")) as clean,
-        ReplayServer(copy_sites(tmp_path / "sites")) as server,
-    ):
-        crawl(["clusterplattform"], probe_dir, clean.url)
-        page_two = _first_page_two(clean, "clusterplattform")
+    sites = copy_sites(tmp_path / "sites")
+    page_two = _page_two(sites, "clusterplattform")
+    with ReplayServer(sites) as server:
         clib, bmwe = _spider("clib"), _spider("bmwe")
         add_faults(
             server,
