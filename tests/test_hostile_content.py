@@ -332,7 +332,7 @@ def test_canonical_urls_of_hostile_input(examples: int, reliability: Recorder) -
 
 def test_relevance_of_hostile_text(examples: int, reliability: Recorder) -> None:
     @bounded(examples)
-    @given(title=TITLES, text=hostile_text(200))
+    @given(title=TITLES, text=hostile_text(80))
     def check(title: str, text: str) -> None:
         result = score(title, text)
         assert math.isfinite(result.score)

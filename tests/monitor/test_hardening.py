@@ -28,14 +28,32 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 CLUSTERWATCH = Path(sys.executable).with_name("clusterwatch")
 
 
-@pytest.fixture
-def server(
-    feed_config: Config, repository: Repository, add_article: Callable[..., ArticleRecord]
-) -> Iterator[BackgroundServer]:
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[BackgroundServer]:
+    """One real server for the module's requests (none of them changes anything)."""
+    from db.migrate import upgrade
+
+    data = tmp_path_factory.mktemp("hardening") / "data"
+    url = f"sqlite:///{data / 'clusterwatch.db'}"
+    upgrade(url)
+    config = Config(data_dir=data, database_url=url, feed_base_url="https://feeds.example")
+    repository = Repository(url)
     for n in range(6):
-        add_article(source="alpha" if n % 2 else "beta")
-    build_feeds(feed_config, repository, FEED_SOURCES)
-    with BackgroundServer(feed_config, "127.0.0.1", 0) as running:
+        source = "alpha" if n % 2 else "beta"
+        repository.add_article(
+            ArticleRecord(
+                canonical_url=f"https://{source}.example/news/{n}",
+                source=source,
+                url=f"https://{source}.example/news/{n}",
+                title=f"Announcement {n}",
+                text=f"Cluster news number {n}. " * 5,
+                html=f"<p>Cluster news number {n}.</p>",
+                content_hash=f"hash-{n}",
+                relevance="relevant",
+            )
+        )
+    build_feeds(config, repository, FEED_SOURCES)
+    with BackgroundServer(config, "127.0.0.1", 0) as running:
         yield running
 
 
