@@ -708,8 +708,8 @@ def demo(
     fresh: Annotated[bool, typer.Option(help="Start from an empty demo data dir.")] = True,
 ) -> None:
     """The service against the bundled replayed sites, offline: items appear within a minute."""
+    from monitor.launchers.local import project_root
     from monitor.replay import ReplayServer
-    from monitor.scheduler import project_root
 
     root = sites or project_root() / "tests" / "sites"
     if not root.is_dir():

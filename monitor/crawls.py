@@ -16,7 +16,7 @@ from rich.table import Table
 from db.migrate import ensure_schema
 from db.models import CrawlRun
 from db.repository import Repository
-from monitor.scheduler import crawl_environment, project_root, scrapy_command
+from monitor.launchers.local import crawl_environment, project_root, scrapy_command
 from scraper.config import Config, config_path
 
 PROGRESS_SECONDS = "1"

@@ -12,8 +12,9 @@ import re
 import tomllib
 from collections.abc import Iterable, Mapping, Sequence
 from functools import lru_cache
+from importlib import resources
 from pathlib import Path
-from typing import Any, get_args, get_origin
+from typing import Any, Literal, get_args, get_origin
 
 from pydantic import (
     AliasChoices,
@@ -38,7 +39,10 @@ FEED_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]*$")
 ENV_PREFIX = "CLUSTERWATCH_"
 # CLUSTERWATCH_* variables that are not settings: the config file's path, and the trigger
 # the scheduler hands to its crawl processes.
-NON_SETTING_ENV = frozenset({CONFIG_ENV, "CLUSTERWATCH_TRIGGER"})
+NON_SETTING_ENV = frozenset({CONFIG_ENV, "CLUSTERWATCH_TRIGGER", "CLUSTERWATCH_JOB_ID"})
+# The operator's TOML as deployed inside a worker's egg (``clusterwatch workers deploy``):
+# read when neither $CLUSTERWATCH_CONFIG nor ./clusterwatch.toml is there.
+DEPLOYED_CONFIG = "deployed.toml"
 
 # The ids of the health rules (``monitor.health.rules``; a test keeps both in step). Listed
 # here so the config can refuse a misspelt ``skip_rules`` entry without importing monitor/.
@@ -181,6 +185,13 @@ class Config(BaseSettings):
     feed_rebuild_minutes: float = Field(default=15, gt=0)
     jitter_seconds: int = Field(default=60, ge=0)
     alert_urls: list[str] = []
+    # How crawls start: "local" (a `scrapy crawl` process here) or "scrapyd" (a job on one
+    # of the Scrapyd workers below, the one with the most free slots).
+    launcher: Literal["local", "scrapyd"] = "local"
+    scrapyd_urls: list[str] = []
+    scrapyd_project: str = "clusterwatch"
+    # Crawls one worker runs at once (its Scrapyd max_proc; daemonstatus.json omits it).
+    scrapyd_slots: int = Field(default=4, gt=0)
     # [sources.<name>]: an override of a built-in source (any field) or a new source.
     sources: dict[str, dict[str, Any]] = {}
     feeds: dict[str, FeedDefinition] = {}
@@ -226,7 +237,18 @@ class Config(BaseSettings):
         file_secret_settings: PydanticBaseSettingsSource,
     ) -> tuple[PydanticBaseSettingsSource, ...]:
         # Precedence: explicit arguments > environment > TOML file > defaults.
-        return (init_settings, env_settings, TomlConfigSettingsSource(settings_cls, config_path()))
+        path = config_path()
+        if path is None:
+            deployed = deployed_config()
+            if deployed is not None:
+                from pydantic_settings import InitSettingsSource
+
+                return (
+                    init_settings,
+                    env_settings,
+                    InitSettingsSource(settings_cls, init_kwargs=deployed),
+                )
+        return (init_settings, env_settings, TomlConfigSettingsSource(settings_cls, path))
 
     @property
     def db_url(self) -> str:
@@ -280,6 +302,14 @@ def config_path() -> Path | None:
         return path
     default = Path(DEFAULT_CONFIG_FILE)
     return default if default.is_file() else None
+
+
+def deployed_config() -> dict[str, Any] | None:
+    """The TOML a worker's egg carries (``scraper/deployed.toml``), if this is such an egg."""
+    resource = resources.files("scraper").joinpath(DEPLOYED_CONFIG)
+    if not resource.is_file():
+        return None
+    return tomllib.loads(resource.read_text("utf-8"))
 
 
 @lru_cache(maxsize=1)

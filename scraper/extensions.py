@@ -26,6 +26,12 @@ from db.repository import Repository
 logger = logging.getLogger(__name__)
 
 TRIGGER_ENV = "CLUSTERWATCH_TRIGGER"  # set by the scheduler; a bare `scrapy crawl` is "manual"
+JOB_ID_ENV = "CLUSTERWATCH_JOB_ID"  # the launcher's id of this crawl
+# A launcher may give these as `-s` settings instead (Scrapyd jobs get no environment).
+TRIGGER_SETTING = TRIGGER_ENV
+JOB_ID_SETTING = JOB_ID_ENV
+LAUNCHER_SETTING = "CLUSTERWATCH_RUN_LAUNCHER"  # local | scrapyd
+WORKER_SETTING = "CLUSTERWATCH_RUN_WORKER"  # the Scrapyd URL the job runs on
 RUN_ID_STAT = "clusterwatch/run_id"
 HOST_STAT = "clusterwatch/host"  # which machine runs the crawl (restart safety reads it)
 # Scrapy commands that crawl a page or two to look at them: not runs of the source, so they
@@ -51,10 +57,17 @@ class CrawlLog:
         self.stats: StatsCollector = crawler.stats
         self.repository = repository
         spider = crawler.spidercls.name
-        trigger = os.environ.get(TRIGGER_ENV, "manual")
+        settings = crawler.settings
+        trigger = settings.get(TRIGGER_SETTING) or os.environ.get(TRIGGER_ENV, "manual")
         self.run_id = repository.start_run(spider, trigger, None, os.getpid())
         host = socket.gethostname()
-        repository.update_run(self.run_id, stats={HOST_STAT: host})
+        repository.update_run(
+            self.run_id,
+            stats={HOST_STAT: host},
+            launcher=settings.get(LAUNCHER_SETTING) or "local",
+            worker=settings.get(WORKER_SETTING) or host,
+            job_id=settings.get(JOB_ID_SETTING) or os.environ.get(JOB_ID_ENV) or None,
+        )
         self.stats.set_value(HOST_STAT, host)
         stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
         self.log_path = (logs_dir / spider / f"{stamp}-run{self.run_id}.log").resolve()

@@ -30,6 +30,11 @@ SCRAPY_ONLY = frozenset(
         "CLUSTERWATCH_STORY_SOURCE_ORDER",
         "CLUSTERWATCH_STORY_EDITED_JACCARD",
         "CLUSTERWATCH_STORY_EDITED_CONTAINMENT",
+        # What a launcher tells its crawl (scraper.extensions.CrawlLog records them).
+        "CLUSTERWATCH_TRIGGER",
+        "CLUSTERWATCH_JOB_ID",
+        "CLUSTERWATCH_RUN_LAUNCHER",
+        "CLUSTERWATCH_RUN_WORKER",
     }
 )
 
@@ -112,7 +117,8 @@ REMOTE_CONTROL_ENABLED = False
 # -- conditional GET for feeds and listings (RFC2616 policy; see DESIGN.md for the traps) -----
 HTTPCACHE_ENABLED = True
 HTTPCACHE_POLICY = "scrapy.extensions.httpcache.RFC2616Policy"
-HTTPCACHE_STORAGE = "scrapy.extensions.httpcache.FilesystemCacheStorage"
+# In the store, not on one machine's disk: a recrawl on any worker revalidates (scraper/httpcache.py).
+HTTPCACHE_STORAGE = "scraper.httpcache.DatabaseCacheStorage"
 HTTPCACHE_IGNORE_RESPONSE_CACHE_CONTROLS = ["no-cache", "no-store"]
 HTTPCACHE_GZIP = True
 
