@@ -117,7 +117,8 @@ REMOTE_CONTROL_ENABLED = False
 # -- conditional GET for feeds and listings (RFC2616 policy; see DESIGN.md for the traps) -----
 HTTPCACHE_ENABLED = True
 HTTPCACHE_POLICY = "scrapy.extensions.httpcache.RFC2616Policy"
-# In the store, not on one machine's disk: a recrawl on any worker revalidates (scraper/httpcache.py).
+# In the store, not on one machine's disk: a recrawl on any worker revalidates
+# (scraper/httpcache.py); the policy above decides what is stored.
 HTTPCACHE_STORAGE = "scraper.httpcache.DatabaseCacheStorage"
 HTTPCACHE_IGNORE_RESPONSE_CACHE_CONTROLS = ["no-cache", "no-store"]
 HTTPCACHE_GZIP = True
