@@ -19,7 +19,8 @@ import time
 import urllib.request
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
+from itertools import pairwise
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -215,12 +216,10 @@ def cluster(
 
 
 def _overlaps(runs: list[CrawlRun]) -> list[tuple[int, int]]:
-    spans = [
-        (r.started_at, r.finished_at or datetime.max.replace(tzinfo=r.started_at.tzinfo), r.id)
-        for r in runs
-    ]
-    spans.sort()
-    return [(a[2], b[2]) for a, b in zip(spans, spans[1:], strict=False) if b[0] < a[1]]
+    """Pairs of runs of which the later started before the earlier finished."""
+    never = datetime.max.replace(tzinfo=UTC)
+    spans = sorted((r.started_at, r.finished_at or never, r.id) for r in runs)
+    return [(a[2], b[2]) for a, b in pairwise(spans) if b[0] < a[1]]
 
 
 def test_the_egg_carries_the_toml_sources_to_every_worker(cluster: Cluster) -> None:
@@ -236,9 +235,8 @@ def test_run_crawls_every_source_on_the_workers(cluster: Cluster) -> None:
     port = _free_port()
     service_file = cluster.tmp / "service.toml"
     service_file.write_text(
-        cluster.config_file.read_text()
-        + f'\nmirror = "{cluster.replay.url}"\nhttp_port = {port}\njitter_seconds = 0\n'
-        + f'data_dir = "{cluster.tmp / "service"}"\n'
+        f'mirror = "{cluster.replay.url}"\nhttp_port = {port}\njitter_seconds = 0\n'
+        f'data_dir = "{cluster.tmp / "service"}"\n' + cluster.config_file.read_text()
     )
     env = {k: v for k, v in os.environ.items() if not k.startswith("CLUSTERWATCH_")}
     env["CLUSTERWATCH_CONFIG"] = str(service_file)
@@ -252,6 +250,8 @@ def test_run_crawls_every_source_on_the_workers(cluster: Cluster) -> None:
     try:
 
         def all_finished() -> bool:
+            if service.poll() is not None:
+                pytest.fail((cluster.tmp / "service.err").read_text()[-3000:])
             runs = cluster.runs()
             return {r.spider for r in runs if r.finish_reason == "finished"} >= set(SOURCES)
 
@@ -265,7 +265,8 @@ def test_run_crawls_every_source_on_the_workers(cluster: Cluster) -> None:
         assert run.launcher == "scrapyd" and run.job_id, run.id
         assert run.worker in workers
         assert run.finish_reason == "finished", (run.spider, run.finish_reason)
-        assert run.items_new > 0
+        stored = run.items_new + run.items_duplicate + run.items_irrelevant
+        assert stored > 0, (run.spider, run.requests, run.errors, run.stats)
     # Four sources, two slots per worker, dispatched at once: both workers took some.
     assert {r.worker for r in runs} == workers
     for source in SOURCES:
