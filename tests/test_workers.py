@@ -311,6 +311,7 @@ def _run_once(cluster: Cluster, source: str, config: Config, timeout: float) -> 
     spec = config.source_specs()[source]
     scheduler = CrawlScheduler(config, [spec], cluster.repository, kill_grace_seconds=3)
     scheduler.start()
+    scheduler.run_now(source)
     try:
 
         def finished() -> CrawlRun | None:
@@ -328,7 +329,7 @@ def test_recrawl_on_the_other_worker_makes_only_conditional_requests(cluster: Cl
     source = "clib"
     last = cluster.runs(source)[-1]
     other = next(w for w in cluster.workers if w.url != last.worker)
-    spider = spider_classes()[source]
+    spider = spider_classes()[source]()
     requests = _requests_during(
         cluster.replay,
         lambda: _run_once(cluster, source, cluster.config(scrapyd_urls=[other.url]), 90),
@@ -369,10 +370,12 @@ def test_killed_worker_leaves_a_failed_run_and_the_other_completes(cluster: Clus
             config, [config.source_specs()[source]], cluster.repository, kill_grace_seconds=3
         )
         scheduler.start()
+        scheduler.run_now(source)
         try:
 
             def started() -> CrawlRun | None:
-                return next((r for r in cluster.runs(source) if r.id not in known), None)
+                new = [r for r in cluster.runs(source) if r.id not in known and r.worker]
+                return new[0] if new else None
 
             running = wait_for(started, 60, "the crawl to start on a worker")
             victim = next(w for w in cluster.workers if w.url == running.worker)
