@@ -276,10 +276,6 @@ class Config(BaseSettings):
     def feeds_dir(self) -> Path:
         return self.data_dir / "feeds"
 
-    @property
-    def httpcache_dir(self) -> Path:
-        return self.data_dir / "httpcache"
-
     def source_specs(self) -> dict[str, SourceSpec]:
         """Every source (built-in ones with their overrides, and configured ones), by name."""
         return registry(self.sources)

@@ -72,8 +72,6 @@ def scrapy_settings(config: Config) -> dict[str, Any]:
         "DOWNLOAD_MAXSIZE": config.max_page_bytes,
         "DOWNLOAD_WARNSIZE": config.max_page_bytes // 2,
         "AUTOTHROTTLE_ENABLED": config.autothrottle and not config.mirror,
-        # -- the HTTP cache lives in the data dir --------------------------------------------
-        "HTTPCACHE_DIR": str(config.httpcache_dir.resolve()),
         # Replay mode: the download handler routes to the mirror (it switches itself off,
         # NotConfigured, without one; then Scrapy's own handler downloads).
         "DOWNLOAD_HANDLERS": (
