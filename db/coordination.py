@@ -28,6 +28,11 @@ def domain_key(host: str) -> str:
     return f"domain:{host.lower()}"
 
 
+def next_key(key: str) -> str:
+    """The reservation of the one crawl waiting for ``key`` (it goes next: no starvation)."""
+    return f"next:{key}"
+
+
 class Coordination:
     def __init__(self, url_or_factory: str | sessionmaker[Session]):
         self._sessions = (
@@ -35,16 +40,38 @@ class Coordination:
         )
 
     def claim(
-        self, keys: Sequence[str], holder: str, ttl: timedelta, now: datetime | None = None
+        self,
+        keys: Sequence[str],
+        holder: str,
+        ttl: timedelta,
+        now: datetime | None = None,
+        *,
+        after: Sequence[str] = (),
     ) -> bool:
-        """Take every key for ``holder`` (all or none); False when one is held by another."""
+        """Take every key for ``holder`` (all or none); False when one is held by another,
+        or when another holder has reserved one of ``after`` (it waited first)."""
         now = now or utcnow()
         unique = sorted(set(keys))
         try:
             with self._sessions() as s, s.begin():
                 s.execute(
-                    delete(CrawlLock).where(CrawlLock.key.in_(unique), CrawlLock.expires_at < now)
+                    delete(CrawlLock).where(
+                        CrawlLock.key.in_([*unique, *after]), CrawlLock.expires_at < now
+                    )
                 )
+                if after:
+                    others = s.scalar(
+                        select(CrawlLock.key)
+                        .where(CrawlLock.key.in_(list(after)), CrawlLock.holder != holder)
+                        .limit(1)
+                    )
+                    if others is not None:
+                        return False
+                    s.execute(
+                        delete(CrawlLock).where(
+                            CrawlLock.key.in_(list(after)), CrawlLock.holder == holder
+                        )
+                    )
                 s.add_all(
                     CrawlLock(key=k, holder=holder, acquired_at=now, expires_at=now + ttl)
                     for k in unique

@@ -28,7 +28,7 @@ from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
-from db.coordination import Coordination, domain_key, source_key
+from db.coordination import Coordination, domain_key, next_key, source_key
 from db.models import CrawlRun
 from db.repository import Repository
 from monitor.launchers import Dispatch, Job, Launcher, launcher_for
@@ -48,7 +48,7 @@ REASON_INTERRUPTED = "interrupted"  # left open by a process that is gone (found
 REASON_WORKER_LOST = "worker lost"  # the Scrapyd worker stopped answering mid-run
 
 FEEDS_JOB_ID = "feeds"
-WAIT_SECONDS = 1.0  # between tries for a busy domain or a free worker slot
+WAIT_SECONDS = 0.25  # between tries for a busy domain or a free worker slot
 
 RunFinishedHook = Callable[[str], None]
 FeedsHook = Callable[[], None]
@@ -229,27 +229,31 @@ class CrawlScheduler:
         never two runs at once. Only a domain held (another source on the same site runs,
         maybe on another worker): wait for it, politeness per domain holds across workers.
         """
-        keys = [source_key(source), *(domain_key(h) for h in self._hosts.get(source, ()))]
+        domains = [domain_key(h) for h in self._hosts.get(source, ())]
+        keys = [source_key(source), *domains]
+        reservations = [next_key(d) for d in domains]
         # Held at most as long as a run may take; a dead service's claims lapse after it.
         ttl = timedelta(seconds=self.timeout_seconds + 2 * self.kill_grace_seconds + 60)
         deadline = time.monotonic() + self.timeout_seconds
         waited = False
         while not self._stopping.is_set():
-            if self.coordination.claim(keys, job_id, ttl):
+            if self.coordination.claim(keys, job_id, ttl, after=reservations):
                 return True
             holders = self.coordination.holders(keys)
             if source_key(source) in holders:
-                logger.warning(
-                    "%s: already running (job %s); skipped", source, holders[source_key(source)]
-                )
-                return False
+                holder = holders[source_key(source)]
+                logger.warning("%s: already running (job %s); skipped", source, holder)
+                break
             if time.monotonic() >= deadline:
                 logger.warning("%s: its domain stayed busy; skipped", source)
-                return False
+                break
             if not waited:
                 logger.info("%s: waiting for a busy domain (%s)", source, ", ".join(holders))
                 waited = True
+            # Queue up: while this run waits, no other crawl of the domain may jump ahead.
+            self.coordination.claim(reservations, job_id, ttl)
             self._stopping.wait(WAIT_SECONDS)
+        self.coordination.release(job_id)
         return False
 
     # -- one crawl ----------------------------------------------------------------------
