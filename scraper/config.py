@@ -9,7 +9,9 @@ from __future__ import annotations
 import difflib
 import os
 import re
+import sys
 import tomllib
+import zipfile
 from collections.abc import Iterable, Mapping, Sequence
 from functools import lru_cache
 from importlib import resources
@@ -301,11 +303,23 @@ def config_path() -> Path | None:
 
 
 def deployed_config() -> dict[str, Any] | None:
-    """The TOML a worker's egg carries (``scraper/deployed.toml``), if this is such an egg."""
+    """The TOML a worker's egg carries (``scraper/deployed.toml``), if one is active.
+
+    Scrapyd puts the deployed egg on ``sys.path``; it is looked for there, not only in the
+    imported ``scraper`` package, because a worker with clusterwatch installed imports the
+    installed copy first.
+    """
     resource = resources.files("scraper").joinpath(DEPLOYED_CONFIG)
-    if not resource.is_file():
-        return None
-    return tomllib.loads(resource.read_text("utf-8"))
+    if resource.is_file():
+        return tomllib.loads(resource.read_text("utf-8"))
+    member = f"scraper/{DEPLOYED_CONFIG}"
+    for entry in sys.path:
+        if not entry.endswith(".egg") or not zipfile.is_zipfile(entry):
+            continue
+        with zipfile.ZipFile(entry) as egg:
+            if member in egg.namelist():
+                return tomllib.loads(egg.read(member).decode("utf-8"))
+    return None
 
 
 @lru_cache(maxsize=1)
