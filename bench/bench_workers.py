@@ -69,7 +69,7 @@ def crawl_round(config: Config, repository: Repository, url: str) -> dict[str, A
     try:
         while True:
             new = [r for r in repository.runs(limit=1000) if r.id not in known]
-            if len([r for r in new if r.finished_at is not None]) >= len(SOURCES):
+            if {r.spider for r in new if r.finished_at is not None} >= set(SOURCES):
                 break
             if time.monotonic() - started > 600:
                 raise SystemExit("round did not finish in 10 minutes")

@@ -29,6 +29,9 @@ from scraper.extensions import JOB_ID_SETTING, LAUNCHER_SETTING, TRIGGER_SETTING
 logger = logging.getLogger(__name__)
 
 API_TIMEOUT = 5.0  # seconds per call: a worker that does not answer is skipped
+# schedule.json lists the project's spiders first (a Python process on the worker: slow on
+# a busy machine, the first time after a deploy).
+SCHEDULE_TIMEOUT = 30.0
 # Polls in a row a worker may fail to answer before its job counts as lost with it.
 LOST_AFTER_FAILED_POLLS = 3
 
@@ -37,10 +40,14 @@ class WorkerError(OSError):
     pass
 
 
-def _call(url: str, data: dict[str, Any] | list[tuple[str, str]] | None = None) -> Any:
+def _call(
+    url: str,
+    data: dict[str, Any] | list[tuple[str, str]] | None = None,
+    timeout: float = API_TIMEOUT,
+) -> Any:
     body = None if data is None else urllib.parse.urlencode(data).encode()
     try:
-        with urllib.request.urlopen(url, data=body, timeout=API_TIMEOUT) as response:
+        with urllib.request.urlopen(url, data=body, timeout=timeout) as response:
             answer = json.loads(response.read())
     except (OSError, ValueError) as error:
         raise WorkerError(f"{url}: {error}") from None
@@ -128,21 +135,31 @@ class ScrapydLauncher:
                 ("jobid", dispatch.job_id),
                 *(("setting", f"{k}={v}") for k, v in settings.items()),
             ]
+            job = Job(self.name, dispatch.job_id, dispatch.sources, url, datetime.now(UTC), 0.0)
             try:
-                _call(f"{url}/schedule.json", form)
+                _call(f"{url}/schedule.json", form, timeout=SCHEDULE_TIMEOUT)
             except WorkerError as error:
-                logger.warning("%s: worker %s refused the job: %s", source, url, error)
-                continue
+                # A timeout is no refusal: the worker may have queued the job all the same.
+                # Only a worker that does not have it lets the job go to the next one, or
+                # one job id would run on two workers.
+                if self._has(job):
+                    logger.warning("%s: %s (the job is queued there all the same)", source, error)
+                else:
+                    logger.warning("%s: worker %s refused the job: %s", source, url, error)
+                    continue
             logger.info("%s: job %s scheduled on %s", source, dispatch.job_id, url)
-            return Job(
-                self.name,
-                dispatch.job_id,
-                dispatch.sources,
-                url,
-                datetime.now(UTC),
-                time.monotonic(),
-            )
+            job.started = time.monotonic()
+            return job
         return None
+
+    def _has(self, job: Job) -> bool:
+        """Does the worker know the job? (Unsure when it does not answer: say yes.)"""
+        for _ in range(3):
+            try:
+                return self.state(job) is not None
+            except WorkerError:
+                time.sleep(1.0)
+        return True
 
     def state(self, job: Job) -> str | None:
         """pending | running | finished | None (unknown to the worker)."""
