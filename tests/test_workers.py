@@ -358,6 +358,31 @@ def test_hung_crawl_is_cancelled_and_recorded(cluster: Cluster) -> None:
     assert state["currstate"] in ("finished", None)
 
 
+def test_a_slow_schedule_answer_does_not_start_the_job_twice(
+    cluster: Cluster, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The worker takes longer to answer schedule.json than the launcher waits (it lists the
+    # spiders first): the job is queued there all the same and must go nowhere else.
+    from db.coordination import Coordination
+    from monitor.launchers import Dispatch
+    from monitor.launchers import scrapyd as launchers
+
+    monkeypatch.setattr(launchers, "SCHEDULE_TIMEOUT", 0.001)
+    launcher = launchers.ScrapydLauncher(cluster.config(), Coordination(cluster.database_url))
+    job = launcher.start(Dispatch(("clusterplattform",), "scheduled", "slow-answer-job"))
+    assert job is not None
+    try:
+        holding = [
+            w.url
+            for w in cluster.workers
+            if _get(f"{w.url}/status.json?job=slow-answer-job&project={PROJECT}")["currstate"]
+        ]
+        assert holding == [job.worker]
+    finally:
+        launcher.cancel(job, force=True)
+        wait_for(lambda: launcher.ended(job), 60, "the cancelled job to end")
+
+
 def test_killed_worker_leaves_a_failed_run_and_the_other_completes(cluster: Cluster) -> None:
     source = "openpr"
     articles_before = {a.canonical_url for a in cluster.repository.articles(source)}
