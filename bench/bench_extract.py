@@ -9,12 +9,13 @@ Quality is token F1 against the gold text and pages with a boilerplate leak; spe
 mode's time as a ratio of bare trafilatura's, measured interleaved, so a noisy machine still
 compares like with like.
 
-    .venv/bin/python bench/bench_extract.py [--rounds N]
+    .venv/bin/python bench/bench_extract.py [--quick|--full] [--rounds N] [--json PATH]
+
+(``--full`` runs 3 rounds instead of 1; the interface is in bench/report.py.)
 """
 
 from __future__ import annotations
 
-import argparse
 import sys
 import time
 from collections.abc import Callable
@@ -26,6 +27,7 @@ from scrapy.http import HtmlResponse
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.report import Report, arguments  # noqa: E402
 from monitor.replay import ReplayTree  # noqa: E402
 from scraper.evaluation import (  # noqa: E402
     fetch_replayed,
@@ -75,9 +77,11 @@ def _modes(
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--rounds", type=int, default=3)
+    parser = arguments(__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, help="default: 1 quick, 3 full")
     args = parser.parse_args()
+    rounds = args.rounds or (3 if args.full else 1)
+    report = Report("Extraction: clusterwatch against bare trafilatura on the replayed pages")
     boilerplate = _boilerplate()
     generic = ExtractionRules()
     print(
@@ -97,7 +101,7 @@ def main() -> None:
             pages = [(item, fetch_replayed(tree, item.url)) for item in items]
             runs = _modes(spider.extraction, generic, template)
             seconds = dict.fromkeys(MODES, 0.0)
-            for _ in range(args.rounds):
+            for _ in range(rounds):
                 for _item, response in pages:
                     for mode in MODES:
                         start = time.perf_counter()
@@ -130,10 +134,29 @@ def main() -> None:
             + "".join(f"{summary[m][0] / pages_total:>12.3f}" for m in MODES)
             + "".join(f"{int(summary[m][1]):>14}" for m in MODES)
         )
+        bare_f1 = summary["bare"][0] / pages_total
+        for mode in MODES:
+            f1_mode = summary[mode][0] / pages_total
+            report.add(
+                f"{tree_name} ({sites.name}): text F1, {mode}",
+                round(f1_mode, 3),
+                ratio=round(f1_mode / bare_f1, 3) if bare_f1 else None,
+                note=f"{pages_total} pages; {int(summary[mode][1])} with a boilerplate leak;"
+                " ratio to bare trafilatura",
+            )
     print(
         f"time ratio over both trees: rules/bare {totals['rules'] / totals['bare']:.2f}x, "
-        f"generic/bare {totals['generic'] / totals['bare']:.2f}x ({args.rounds} rounds)"
+        f"generic/bare {totals['generic'] / totals['bare']:.2f}x ({rounds} rounds)"
     )
+    for mode in MODES:
+        report.add(
+            f"extraction time, {mode} (both trees, {rounds} round(s))",
+            round(totals[mode], 2),
+            "s",
+            ratio=round(totals[mode] / totals["bare"], 2),
+            note="ratio to bare trafilatura, measured interleaved",
+        )
+    report.write(args.json)
 
 
 if __name__ == "__main__":

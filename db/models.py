@@ -51,6 +51,8 @@ class UTCDateTime(TypeDecorator[datetime]):
 STORED = "stored"
 FAILED = "failed"
 ORIGINAL_STORED = "duplicate_of IS NULL AND state = 'stored'"
+PUBLISHED_ARTICLE = "relevance = 'relevant' AND state = 'stored'"
+IN_A_FEED = "feed_order IS NOT NULL"
 
 
 class Base(DeclarativeBase):
@@ -75,7 +77,7 @@ class Article(Base):
     body_source: Mapped[str | None] = mapped_column(String(16))
     language_source: Mapped[str | None] = mapped_column(String(16))
     first_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
-    content_hash: Mapped[str] = mapped_column(String(64))
+    content_hash: Mapped[str] = mapped_column(String(64), index=True)
     relevance: Mapped[str] = mapped_column(String(16))  # "relevant" | "irrelevant"
     topics: Mapped[list[str]] = mapped_column(JSON, default=list)
     alternates: Mapped[list[str]] = mapped_column(JSON, default=list)
@@ -94,6 +96,10 @@ class Article(Base):
     # The story (one announcement, wherever it appeared) this article belongs to.
     story_id: Mapped[int | None] = mapped_column(ForeignKey("stories.id"), index=True)
     title_key: Mapped[str | None] = mapped_column(String(255), index=True)
+    # A source's feed order: the story's order key while the story is published and this
+    # copy stored, else NULL (kept by the story refresh) — a source's feed is the top of
+    # one index, with no scan of the stories it has no copy in.
+    feed_order: Mapped[datetime | None] = mapped_column(UTCDateTime)
     relevance_score: Mapped[float | None] = mapped_column(Float)
     relevance_terms: Mapped[list[str]] = mapped_column(JSON, default=list)
     # Failure memory: a page whose fetch or extraction failed is kept as "failed" (never
@@ -114,6 +120,23 @@ class Article(Base):
             postgresql_where=sql_text(ORIGINAL_STORED),
         ),
         Index("ix_articles_source_state", "source", "state"),
+        Index(
+            "ix_articles_source_feed",
+            "source",
+            "feed_order",
+            "story_id",
+            sqlite_where=sql_text(IN_A_FEED),
+            postgresql_where=sql_text(IN_A_FEED),
+        ),
+        # The status page's per-source figures (new in 7 days, last new item): a range of
+        # one index, however large the archive.
+        Index(
+            "ix_articles_source_published_seen",
+            "source",
+            "first_seen_at",
+            sqlite_where=sql_text(PUBLISHED_ARTICLE),
+            postgresql_where=sql_text(PUBLISHED_ARTICLE),
+        ),
     )
 
 
@@ -150,6 +173,10 @@ class LshBand(Base):
     band: Mapped[int] = mapped_column(Integer, primary_key=True)
     hash: Mapped[int] = mapped_column(BigInteger, primary_key=True)
     article_id: Mapped[int] = mapped_column(ForeignKey("articles.id"), primary_key=True)
+
+    # An article's bands are replaced on re-extraction and dropped with a failed row: by
+    # article, not by a scan of 64 rows per stored article.
+    __table_args__ = (Index("ix_lsh_bands_article_id", "article_id"),)
 
 
 class AlternateLink(Base):
@@ -232,6 +259,9 @@ class HttpCacheEntry(Base):
     headers: Mapped[bytes] = mapped_column(LargeBinary)  # raw header block
     body: Mapped[bytes] = mapped_column(LargeBinary)  # zlib-compressed
     stored_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    # A source's newest runs (status page, health) without sorting all of its runs.
+    __table_args__ = (Index("ix_crawl_runs_spider_id", "spider", "id"),)
 
 
 class FurnitureLine(Base):

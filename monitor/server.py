@@ -15,8 +15,11 @@ import html
 import logging
 import os
 import re
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass
 from email.utils import formatdate, parsedate_to_datetime
+from functools import cached_property
 from pathlib import Path
 
 from starlette.applications import Starlette
@@ -29,7 +32,7 @@ from starlette.types import ASGIApp
 
 from db.repository import Repository
 from monitor.errors import describe
-from monitor.feeds import ARCHIVE_DIR, FORMATS, OPML_FILE
+from monitor.feeds import ARCHIVE_DIR, FORMATS, OPML_FILE, gzip_path, gzipped
 from monitor.health import NextRun
 from monitor.threaded import ThreadedServer, serve_foreground
 from scraper.config import Config
@@ -46,16 +49,19 @@ ARCHIVE_PAGE = re.compile(r"^[1-9][0-9]*\.(xml|atom)$")
 # Readers should revalidate every time: a 304 is cheap and new items show up at once.
 FEED_CACHE_CONTROL = "no-cache"
 STATUS_PAGE_MODULE = "monitor.status_page"
+FEED_CACHE_FILES = 256  # published files kept in memory (feeds, archive pages, OPML)
 
 
 @dataclass(frozen=True)
 class FeedFile:
-    """One snapshot of a feed file: bytes and mtime read from the same open file."""
+    """One snapshot of a feed file: bytes and mtime read from the same open file, and its
+    gzip representation (the builder's twin file when it matches, else compressed here)."""
 
     body: bytes
     mtime: float
+    gzip_body: bytes | None = None
 
-    @property
+    @cached_property
     def etag(self) -> str:
         return '"' + hashlib.sha256(self.body).hexdigest()[:32] + '"'
 
@@ -67,13 +73,53 @@ class FeedFile:
     def last_modified(self) -> str:
         return formatdate(self.mtime, usegmt=True)
 
+    @cached_property
+    def gzipped(self) -> bytes:
+        return self.gzip_body if self.gzip_body is not None else gzipped(self.body)
 
-def read_feed_file(path: Path) -> FeedFile | None:
+
+class FeedFiles:
+    """Published files by path, read once per change: a request costs one ``stat`` while
+    the file is unchanged (a replaced file has a new inode, mtime or size). The gzip twin
+    the builder wrote is served when it decompresses to the file's bytes. Bounded: the
+    least recently served files are dropped first."""
+
+    def __init__(self, capacity: int = FEED_CACHE_FILES):
+        self._capacity = capacity
+        self._files: OrderedDict[Path, tuple[tuple[int, int, int], FeedFile]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, path: Path) -> FeedFile | None:
+        try:
+            info = path.stat()
+        except (FileNotFoundError, NotADirectoryError):
+            return None
+        key = (info.st_ino, info.st_mtime_ns, info.st_size)
+        with self._lock:
+            cached = self._files.get(path)
+            if cached is not None and cached[0] == key:
+                self._files.move_to_end(path)
+                return cached[1]
+        try:
+            with path.open("rb") as handle:
+                body = handle.read()
+                stat = os.fstat(handle.fileno())
+        except (FileNotFoundError, IsADirectoryError):
+            return None
+        feed = FeedFile(body, stat.st_mtime, _matching_twin(path, body))
+        with self._lock:
+            self._files[path] = ((stat.st_ino, stat.st_mtime_ns, stat.st_size), feed)
+            self._files.move_to_end(path)
+            while len(self._files) > self._capacity:
+                self._files.popitem(last=False)
+        return feed
+
+
+def _matching_twin(path: Path, body: bytes) -> bytes | None:
     try:
-        with path.open("rb") as handle:
-            # fstat on the open file: os.replace may swap the name while we read.
-            return FeedFile(handle.read(), os.fstat(handle.fileno()).st_mtime)
-    except (FileNotFoundError, IsADirectoryError):
+        twin = gzip_path(path).read_bytes()
+        return twin if gzip.decompress(twin) == body else None
+    except (OSError, EOFError, gzip.BadGzipFile):
         return None
 
 
@@ -121,6 +167,7 @@ class Handlers:
         self.config = config
         self.next_run = next_run  # the scheduler's next run per source, inside the service
         self._repository: Repository | None = None
+        self._files = FeedFiles()
 
     @property
     def repository(self) -> Repository:
@@ -140,7 +187,7 @@ class Handlers:
     def feed(self, request: Request) -> Response:
         name = request.path_params["name"]
         match = FEED_NAME.match(name)
-        feed = read_feed_file(self.config.feeds_dir / name) if match else None
+        feed = self._files.get(self.config.feeds_dir / name) if match else None
         if match is None or feed is None:
             return PlainTextResponse(f"no feed {name!r}\n", status_code=404)
         return self._published_file(request, feed, FEED_MEDIA_TYPES[match.group(1)])
@@ -151,13 +198,13 @@ class Handlers:
         match = ARCHIVE_PAGE.match(page)
         valid = match is not None and FEED_NAME.match(f"{name}.xml") is not None
         path = self.config.feeds_dir / ARCHIVE_DIR / name / page
-        document = read_feed_file(path) if valid else None
+        document = self._files.get(path) if valid else None
         if match is None or document is None:
             return PlainTextResponse(f"no archive page {name}/{page}\n", status_code=404)
         return self._published_file(request, document, FEED_MEDIA_TYPES[match.group(1)])
 
     def opml(self, request: Request) -> Response:
-        document = read_feed_file(self.config.feeds_dir / OPML_FILE)
+        document = self._files.get(self.config.feeds_dir / OPML_FILE)
         if document is None:
             return PlainTextResponse("no feeds built yet\n", status_code=404)
         return self._published_file(request, document, OPML_MEDIA_TYPE)
@@ -173,8 +220,8 @@ class Handlers:
         }
         if not_modified(request, (feed.etag, feed.gzip_etag), feed.mtime):
             return Response(status_code=304, headers=headers)
-        # mtime=0 keeps the gzip bytes (and so their ETag) identical across requests.
-        body = gzip.compress(feed.body, mtime=0) if compress else feed.body
+        # Deterministic gzip bytes (mtime=0): their ETag is stable across requests.
+        body = feed.gzipped if compress else feed.body
         if compress:
             headers["Content-Encoding"] = "gzip"
         headers["Content-Type"] = media_type

@@ -9,6 +9,7 @@ from __future__ import annotations
 import socket
 import threading
 import time
+from collections.abc import Callable
 from typing import Self
 
 import uvicorn
@@ -19,7 +20,9 @@ from monitor.errors import EXIT_ENVIRONMENT, Problem
 
 def bind_socket(host: str, port: int) -> socket.socket:
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM)
+    # IPPROTO_TCP named: asyncio sets TCP_NODELAY only on such sockets; without it a small
+    # response body waits for the delayed ACK of its headers (40 ms on Linux).
+    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     try:
         sock.bind((host, port))
@@ -33,11 +36,20 @@ def bind_socket(host: str, port: int) -> socket.socket:
     return sock
 
 
-def serve_foreground(app: ASGIApp, host: str, port: int, **options: object) -> None:
-    """uvicorn in the foreground on a socket bound first (``serve``, ``replay``)."""
+def serve_foreground(
+    app: ASGIApp,
+    host: str,
+    port: int,
+    on_server: Callable[[uvicorn.Server], None] | None = None,
+    **options: object,
+) -> None:
+    """uvicorn in the foreground on a socket bound first (``serve``, ``replay``);
+    ``on_server`` sees the server before it runs (the replay's raw faults use it)."""
     sock = bind_socket(host, port)
     try:
         server = uvicorn.Server(uvicorn.Config(app, **options))  # type: ignore[arg-type]
+        if on_server is not None:
+            on_server(server)
         server.run(sockets=[sock])
     finally:
         sock.close()

@@ -5,7 +5,7 @@ per source with AutoThrottle on (the politeness defaults; replay mode switches i
 
 Then a simulation (labelled so) of 1,500 sources over a day, fed with the measured costs.
 
-    .venv/bin/python bench/bench_workers.py [--json out.json]
+    .venv/bin/python bench/scaling_run.py [--json out.json]
 """
 
 from __future__ import annotations
