@@ -226,6 +226,9 @@ class CrawlRun(Base):
     worker: Mapped[str | None] = mapped_column(String(255))
     job_id: Mapped[str | None] = mapped_column(String(64), index=True)
 
+    # A source's newest runs (status page, health) without sorting all of its runs.
+    __table_args__ = (Index("ix_crawl_runs_spider_id", "spider", "id"),)
+
 
 class CrawlLock(Base):
     """A claim on a source or a domain while a crawl of it runs, taken before dispatch.
@@ -259,9 +262,6 @@ class HttpCacheEntry(Base):
     headers: Mapped[bytes] = mapped_column(LargeBinary)  # raw header block
     body: Mapped[bytes] = mapped_column(LargeBinary)  # zlib-compressed
     stored_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-
-    # A source's newest runs (status page, health) without sorting all of its runs.
-    __table_args__ = (Index("ix_crawl_runs_spider_id", "spider", "id"),)
 
 
 class FurnitureLine(Base):
