@@ -220,9 +220,48 @@ class CrawlRun(Base):
     log_path: Mapped[str | None] = mapped_column(String(1024))
     pid: Mapped[int | None] = mapped_column(Integer)
     stats: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # How the run was started and where: "local" (a process of the service's machine, found
+    # by pid) or "scrapyd" (a job on the worker at ``worker``, found by ``job_id``).
+    launcher: Mapped[str | None] = mapped_column(String(16))
+    worker: Mapped[str | None] = mapped_column(String(255))
+    job_id: Mapped[str | None] = mapped_column(String(64), index=True)
 
     # A source's newest runs (status page, health) without sorting all of its runs.
     __table_args__ = (Index("ix_crawl_runs_spider_id", "spider", "id"),)
+
+
+class CrawlLock(Base):
+    """A claim on a source or a domain while a crawl of it runs, taken before dispatch.
+
+    The primary key makes the database the arbiter between schedulers and workers: of two
+    claims on one key only one insert succeeds. A claim left by a crashed service expires.
+    """
+
+    __tablename__ = "crawl_locks"
+
+    key: Mapped[str] = mapped_column(String(300), primary_key=True)  # source:X | domain:host
+    holder: Mapped[str] = mapped_column(String(64), index=True)  # the job id
+    acquired_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class HttpCacheEntry(Base):
+    """A cached entry-point response (feed, listing, sitemap) for conditional GET.
+
+    Kept in the store so a recrawl on any worker revalidates (If-None-Match /
+    If-Modified-Since) and gets a 304. The whole response is kept, not only its validators:
+    on a 304 Scrapy's RFC2616 policy answers the spider with the cached body.
+    """
+
+    __tablename__ = "http_cache"
+
+    fingerprint: Mapped[str] = mapped_column(String(64), primary_key=True)
+    spider: Mapped[str] = mapped_column(String(64), index=True)
+    url: Mapped[str] = mapped_column(String(2048))
+    status: Mapped[int] = mapped_column(Integer)
+    headers: Mapped[bytes] = mapped_column(LargeBinary)  # raw header block
+    body: Mapped[bytes] = mapped_column(LargeBinary)  # zlib-compressed
+    stored_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
 class FurnitureLine(Base):

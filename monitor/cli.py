@@ -343,9 +343,18 @@ def log(
     if stats:
         console.print_json(json.dumps(found.stats))
         return
-    if not found.log_path or not Path(found.log_path).is_file():
+    if found.launcher == "scrapyd":
+        from monitor.launchers.scrapyd import WorkerError, fetch_log
+
+        try:
+            text = fetch_log(found, config.scrapyd_project).decode("utf-8", errors="replace")
+        except WorkerError as error:
+            raise Problem(f"log of run {run_id}: {error}", EXIT_ENVIRONMENT) from None
+        lines = text.splitlines()
+    elif not found.log_path or not Path(found.log_path).is_file():
         raise Problem(f"log file of run {run_id} is gone: {found.log_path}", EXIT_ENVIRONMENT)
-    lines = Path(found.log_path).read_text("utf-8", errors="replace").splitlines()
+    else:
+        lines = Path(found.log_path).read_text("utf-8", errors="replace").splitlines()
     sys.stdout.write("\n".join(lines[-tail:] if tail else lines) + "\n")
 
 
@@ -523,6 +532,41 @@ def reextract(
     if table.row_count:
         console.print(table)
     console.print(summary)
+
+
+workers_app = typer.Typer(help="Scrapyd workers.", no_args_is_help=True)
+app.add_typer(workers_app, name="workers")
+
+
+@workers_app.command("deploy")
+def workers_deploy(
+    url: Annotated[
+        list[str] | None,
+        typer.Option("--url", help="A Scrapyd to deploy to (default: scrapyd_urls)."),
+    ] = None,
+    version: Annotated[str | None, typer.Option(help="Egg version (default: a timestamp).")] = None,
+) -> None:
+    """Build the egg (with your clusterwatch.toml inside) and upload it to every worker."""
+    from monitor.launchers.local import project_root
+    from monitor.workers import DeployError, deploy
+
+    config = _config()
+    urls = url or config.scrapyd_urls
+    if not urls:
+        raise Problem("no workers: set scrapyd_urls or give --url", EXIT_USAGE)
+    root = project_root()
+    if not (root / "pyproject.toml").is_file():
+        raise Problem(f"deploy needs a source checkout (no pyproject.toml in {root})", EXIT_USAGE)
+    try:
+        from scraper.config import config_path as toml_path
+
+        done = deploy(root, toml_path(), urls, config.scrapyd_project, version)
+    except DeployError as error:
+        raise Problem(f"deploy: {error}", EXIT_ENVIRONMENT) from None
+    for item in done:
+        console.print(
+            f"{item.url}: {config.scrapyd_project} {item.version}, {item.spiders} spiders"
+        )
 
 
 source_app = typer.Typer(help="Add sources without code.", no_args_is_help=True)
@@ -726,8 +770,8 @@ def demo(
     fresh: Annotated[bool, typer.Option(help="Start from an empty demo data dir.")] = True,
 ) -> None:
     """The service against the bundled replayed sites, offline: items appear within a minute."""
+    from monitor.launchers.local import project_root
     from monitor.replay import ReplayServer
-    from monitor.scheduler import project_root
 
     root = sites or project_root() / "tests" / "sites"
     if not root.is_dir():

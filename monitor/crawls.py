@@ -16,7 +16,8 @@ from rich.table import Table
 from db.migrate import ensure_schema
 from db.models import CrawlRun
 from db.repository import Repository
-from monitor.scheduler import REASON_CRASHED, crawl_environment, project_root, scrapy_command
+from monitor.launchers.local import crawl_environment, project_root, scrapy_command
+from monitor.scheduler import REASON_CRASHED
 from scraper.config import Config, config_path
 
 PROGRESS_SECONDS = "1"

@@ -340,6 +340,14 @@ class Handlers:
             if not _database_error(exc):
                 raise
             return PlainTextResponse(f"{self._problem(exc)}\n", status_code=503)
+        if run is not None and run.launcher == "scrapyd":
+            from monitor.launchers.scrapyd import WorkerError, fetch_log
+
+            try:
+                remote = fetch_log(run, self.config.scrapyd_project)
+            except WorkerError as error:
+                return PlainTextResponse(f"log of crawl run {run_id}: {error}\n", status_code=502)
+            return Response(remote, media_type="text/plain; charset=utf-8")
         if run is None or not run.log_path:
             return PlainTextResponse(f"no log for crawl run {run_id}\n", status_code=404)
         try:

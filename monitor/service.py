@@ -103,13 +103,22 @@ def run_service(config: Config) -> None:
     try:
         upgrade(config.db_url)
         repository = Repository(config.db_url)
-        for run in close_dead_runs(repository, config.crawl_timeout_minutes * 60):
+        remote_alive = None
+        if config.launcher == "scrapyd":
+            from db.coordination import Coordination
+            from monitor.launchers.scrapyd import ScrapydLauncher
+
+            remote_alive = ScrapydLauncher(config, Coordination(config.db_url)).alive
+        timeout = config.crawl_timeout_minutes * 60
+        for run in close_dead_runs(repository, timeout, remote_alive=remote_alive):
             logger.warning(
-                "%s: run %d (pid %s) was left unfinished by a dead process: recorded as "
+                "%s: run %d (%s) was left unfinished by a crawl that is gone: recorded as "
                 "interrupted",
                 run.spider,
                 run.id,
-                run.pid,
+                f"job {run.job_id} on {run.worker}"
+                if run.launcher == "scrapyd"
+                else f"pid {run.pid}",
             )
         hooks = ServiceHooks(config, repository, list_sources(config))
         hooks.rebuild_feeds()  # serve current feeds from the first request on

@@ -9,11 +9,14 @@ from __future__ import annotations
 import difflib
 import os
 import re
+import sys
 import tomllib
+import zipfile
 from collections.abc import Iterable, Mapping, Sequence
 from functools import lru_cache
+from importlib import resources
 from pathlib import Path
-from typing import Any, get_args, get_origin
+from typing import Any, Literal, get_args, get_origin
 
 from pydantic import (
     AliasChoices,
@@ -40,7 +43,10 @@ FEED_NAME = re.compile(rf"^[A-Za-z0-9][A-Za-z0-9_-]{{0,{NAME_MAX - 1}}}$")
 ENV_PREFIX = "CLUSTERWATCH_"
 # CLUSTERWATCH_* variables that are not settings: the config file's path, and the trigger
 # the scheduler hands to its crawl processes.
-NON_SETTING_ENV = frozenset({CONFIG_ENV, "CLUSTERWATCH_TRIGGER"})
+NON_SETTING_ENV = frozenset({CONFIG_ENV, "CLUSTERWATCH_TRIGGER", "CLUSTERWATCH_JOB_ID"})
+# The operator's TOML as deployed inside a worker's egg (``clusterwatch workers deploy``):
+# read when neither $CLUSTERWATCH_CONFIG nor ./clusterwatch.toml is there.
+DEPLOYED_CONFIG = "deployed.toml"
 
 # The ids of the health rules (``monitor.health.rules``; a test keeps both in step). Listed
 # here so the config can refuse a misspelt ``skip_rules`` entry without importing monitor/.
@@ -186,6 +192,13 @@ class Config(BaseSettings):
     feed_rebuild_minutes: float = Field(default=15, gt=0)
     jitter_seconds: int = Field(default=60, ge=0)
     alert_urls: list[str] = []
+    # How crawls start: "local" (a `scrapy crawl` process here) or "scrapyd" (a job on one
+    # of the Scrapyd workers below, the one with the most free slots).
+    launcher: Literal["local", "scrapyd"] = "local"
+    scrapyd_urls: list[str] = []
+    scrapyd_project: str = "clusterwatch"
+    # Crawls one worker runs at once (its Scrapyd max_proc; daemonstatus.json omits it).
+    scrapyd_slots: int = Field(default=4, gt=0)
     # [sources.<name>]: an override of a built-in source (any field) or a new source.
     sources: dict[str, dict[str, Any]] = {}
     feeds: dict[str, FeedDefinition] = {}
@@ -231,7 +244,18 @@ class Config(BaseSettings):
         file_secret_settings: PydanticBaseSettingsSource,
     ) -> tuple[PydanticBaseSettingsSource, ...]:
         # Precedence: explicit arguments > environment > TOML file > defaults.
-        return (init_settings, env_settings, TomlConfigSettingsSource(settings_cls, config_path()))
+        path = config_path()
+        if path is None:
+            deployed = deployed_config()
+            if deployed is not None:
+                from pydantic_settings import InitSettingsSource
+
+                return (
+                    init_settings,
+                    env_settings,
+                    InitSettingsSource(settings_cls, init_kwargs=deployed),
+                )
+        return (init_settings, env_settings, TomlConfigSettingsSource(settings_cls, path))
 
     @property
     def db_url(self) -> str:
@@ -259,10 +283,6 @@ class Config(BaseSettings):
     def feeds_dir(self) -> Path:
         return self.data_dir / "feeds"
 
-    @property
-    def httpcache_dir(self) -> Path:
-        return self.data_dir / "httpcache"
-
     def source_specs(self) -> dict[str, SourceSpec]:
         """Every source (built-in ones with their overrides, and configured ones), by name."""
         return registry(self.sources)
@@ -285,6 +305,26 @@ def config_path() -> Path | None:
         return path
     default = Path(DEFAULT_CONFIG_FILE)
     return default if default.is_file() else None
+
+
+def deployed_config() -> dict[str, Any] | None:
+    """The TOML a worker's egg carries (``scraper/deployed.toml``), if one is active.
+
+    Scrapyd puts the deployed egg on ``sys.path``; it is looked for there, not only in the
+    imported ``scraper`` package, because a worker with clusterwatch installed imports the
+    installed copy first.
+    """
+    resource = resources.files("scraper").joinpath(DEPLOYED_CONFIG)
+    if resource.is_file():
+        return tomllib.loads(resource.read_text("utf-8"))
+    member = f"scraper/{DEPLOYED_CONFIG}"
+    for entry in sys.path:
+        if not entry.endswith(".egg") or not zipfile.is_zipfile(entry):
+            continue
+        with zipfile.ZipFile(entry) as egg:
+            if member in egg.namelist():
+                return tomllib.loads(egg.read(member).decode("utf-8"))
+    return None
 
 
 @lru_cache(maxsize=1)

@@ -27,6 +27,12 @@ from scraper.middlewares import DROPPED
 logger = logging.getLogger(__name__)
 
 TRIGGER_ENV = "CLUSTERWATCH_TRIGGER"  # set by the scheduler; a bare `scrapy crawl` is "manual"
+JOB_ID_ENV = "CLUSTERWATCH_JOB_ID"  # the launcher's id of this crawl
+# A launcher may give these as `-s` settings instead (Scrapyd jobs get no environment).
+TRIGGER_SETTING = TRIGGER_ENV
+JOB_ID_SETTING = JOB_ID_ENV
+LAUNCHER_SETTING = "CLUSTERWATCH_RUN_LAUNCHER"  # local | scrapyd
+WORKER_SETTING = "CLUSTERWATCH_RUN_WORKER"  # the Scrapyd URL the job runs on
 RUN_ID_STAT = "clusterwatch/run_id"
 HOST_STAT = "clusterwatch/host"  # which machine runs the crawl (restart safety reads it)
 # Which process runs it: boot id and the pid's start time, so a reused pid (a container
@@ -55,11 +61,18 @@ class CrawlLog:
         self.stats: StatsCollector = crawler.stats
         self.repository = repository
         spider = crawler.spidercls.name
-        trigger = os.environ.get(TRIGGER_ENV, "manual")
+        settings = crawler.settings
+        trigger = settings.get(TRIGGER_SETTING) or os.environ.get(TRIGGER_ENV, "manual")
         self.run_id = repository.start_run(spider, trigger, None, os.getpid())
         host = socket.gethostname()
         identity = {HOST_STAT: host, PROCESS_STAT: process_identity(os.getpid())}
-        repository.update_run(self.run_id, stats=identity)
+        repository.update_run(
+            self.run_id,
+            stats=identity,
+            launcher=settings.get(LAUNCHER_SETTING) or "local",
+            worker=settings.get(WORKER_SETTING) or host,
+            job_id=settings.get(JOB_ID_SETTING) or os.environ.get(JOB_ID_ENV) or None,
+        )
         for key, value in identity.items():
             self.stats.set_value(key, value)
         stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")

@@ -31,6 +31,11 @@ SCRAPY_ONLY = frozenset(
         "CLUSTERWATCH_STORY_EDITED_JACCARD",
         "CLUSTERWATCH_STORY_EDITED_CONTAINMENT",
         "CLUSTERWATCH_RETRY_AFTER_MAX",
+        # What a launcher tells its crawl (scraper.extensions.CrawlLog records them).
+        "CLUSTERWATCH_TRIGGER",
+        "CLUSTERWATCH_JOB_ID",
+        "CLUSTERWATCH_RUN_LAUNCHER",
+        "CLUSTERWATCH_RUN_WORKER",
     }
 )
 
@@ -68,8 +73,6 @@ def scrapy_settings(config: Config) -> dict[str, Any]:
         "DOWNLOAD_MAXSIZE": config.max_page_bytes,
         "DOWNLOAD_WARNSIZE": config.max_page_bytes // 2,
         "AUTOTHROTTLE_ENABLED": config.autothrottle and not config.mirror,
-        # -- the HTTP cache lives in the data dir --------------------------------------------
-        "HTTPCACHE_DIR": str(config.httpcache_dir.resolve()),
         # Replay mode: the download handler routes to the mirror (it switches itself off,
         # NotConfigured, without one; then Scrapy's own handler downloads).
         "DOWNLOAD_HANDLERS": (
@@ -116,7 +119,9 @@ HTTPCACHE_ENABLED = True
 # RFC2616Policy that stores only complete, decodable 2xx answers and always revalidates
 # (scraper/httpcache.py: why each change).
 HTTPCACHE_POLICY = "scraper.httpcache.VerifiedRFC2616Policy"
-HTTPCACHE_STORAGE = "scrapy.extensions.httpcache.FilesystemCacheStorage"
+# The storage, separate from the policy: in the store, not on one machine's disk, so a
+# recrawl on any worker revalidates (scraper/cachestorage.py).
+HTTPCACHE_STORAGE = "scraper.cachestorage.DatabaseCacheStorage"
 HTTPCACHE_IGNORE_RESPONSE_CACHE_CONTROLS = ["no-cache", "no-store"]
 HTTPCACHE_GZIP = True
 
