@@ -33,9 +33,12 @@ from lxml import etree
 
 from db.models import Article
 from db.repository import FeedStory, Repository, StoryQuery, Terms
+from monitor.errors import Problem
 from scraper.classify import topic_key
 from scraper.config import Config, Match
 from scraper.sources import SourceSpec
+from scraper.text import printable, shorten
+from scraper.urls import absolute_url
 
 ALL_FEED = "all"
 DESCRIPTION_CHARS = 300
@@ -56,10 +59,6 @@ FORMATS = {
     "atom": "application/atom+xml",
     "json": "application/feed+json",
 }
-# Characters XML 1.0 forbids (C0 controls except \t \n \r, lone surrogates, U+FFFE/U+FFFF)
-# plus DEL and C1 controls, which are legal but only ever come from mis-decoded pages and
-# make some readers choke. lxml refuses to serialise the forbidden ones at all.
-_XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x84\x86-\x9f\ud800-\udfff\ufffe\uffff]")
 _WHITESPACE = re.compile(r"\s+")
 # Tags a feed reader can render; everything else (script, style, forms, iframes) is dropped.
 _CONTENT_TAGS = {
@@ -79,6 +78,10 @@ class FeedSpec:
     query: StoryQuery | None = None
 
 
+class FeedWriteError(Problem):
+    """The feed directory could not be written (exit status 3 from the CLI)."""
+
+
 class FeedDefinitionError(ValueError):
     """A ``[feeds.<name>]`` definition names something that does not exist."""
 
@@ -90,8 +93,27 @@ def build_feeds(
     output_dir: Path | None = None,
 ) -> list[Path]:
     """Write ``<feed>.xml``/``.atom``/``.json`` for ``all`` and each source, and
-    ``feeds.opml``; return the changed files."""
+    ``feeds.opml``; return the changed files.
+
+    A directory that cannot be written (read-only, full, gone) raises
+    :class:`FeedWriteError` naming it; every file is replaced atomically, so each one is
+    either its previous version or the new one, never half-written.
+    """
     target = output_dir or config.feeds_dir
+    try:
+        return _build_feeds(config, repository, sources, target)
+    except OSError as error:
+        where = error.filename or target
+        reason = error.strerror or type(error).__name__
+        raise FeedWriteError(
+            f"feeds not written to {target}: {where}: {reason} "
+            "(the previous feed files are kept and still served)"
+        ) from error
+
+
+def _build_feeds(
+    config: Config, repository: Repository, sources: Sequence[SourceSpec], target: Path
+) -> list[Path]:
     target.mkdir(parents=True, exist_ok=True)
     labels = {s.name: s.label for s in sources}
     changed: list[Path] = []
@@ -367,7 +389,7 @@ def _entry_parts(story: FeedStory, labels: dict[str, str]) -> EntryParts:
         # The GUID was fixed when the story was first published (an https canonical URL,
         # so a valid permalink); it never changes, whichever copy leads today.
         guid=xml_safe(story.story.guid or lead.canonical_url),
-        url=xml_safe(lead.url),
+        url=web_link(lead.url, xml_safe(story.story.guid or lead.canonical_url)),
         title=one_line(lead.title) or one_line(lead.url),
         content=content_html(lead) + also_appeared(story, labels),
         summary=plain_description(lead.text),
@@ -459,7 +481,12 @@ def _fill_entry(entry: FeedEntry, parts: EntryParts) -> None:
     entry.updated(parts.modified)
     entry.content(parts.content, type="html")
     # After content(): with isSummary the teaser becomes RSS description and Atom summary.
-    entry.description(parts.summary, isSummary=True)
+    # Both are HTML-escaped once (RSS 2.0 description is entity-encoded HTML, and readers
+    # render it so; Atom says so with type="html"): page text showing "<script>" stays the
+    # visible text "<script>" and never becomes an element. (JSON Feed's summary is plain.)
+    teaser = html.escape(parts.summary, quote=False)
+    entry.description(teaser, isSummary=True)
+    entry.summary(teaser, type="html")
     for category in parts.tags:
         entry.category(term=category)
     # Atom requires an author; the publishing source is the one we can name. RSS's
@@ -542,6 +569,8 @@ def also_appeared(story: FeedStory, labels: dict[str, str]) -> str:
     """ "Auch erschienen bei: openPR, BMWE" with a link to each other copy."""
     links = []
     for other in story.others:
+        if absolute_url(other.url, other.url) is None:
+            continue  # only links a reader may follow
         label = html.escape(labels.get(other.source, other.source))
         href = html.escape(xml_safe(other.url), quote=True)
         links.append(f'<a href="{href}">{label}</a>')
@@ -562,9 +591,16 @@ def categories(sources: Iterable[str], topics: Iterable[str] | None) -> list[str
     return list(seen)
 
 
+def web_link(url: str, fallback: str) -> str:
+    """``url`` when a reader may follow it (http(s) with a host), else ``fallback`` (the
+    story's GUID, itself an https URL)."""
+    return xml_safe(absolute_url(url, url) or fallback)
+
+
 def xml_safe(value: str | None) -> str:
-    """``value`` without the characters an XML document cannot hold."""
-    return _XML_ILLEGAL.sub("", value or "")
+    """``value`` without the characters an XML document cannot hold (nor any a reader
+    should not show: ``scraper.text``)."""
+    return printable(value)
 
 
 def one_line(value: str | None) -> str:
@@ -574,13 +610,7 @@ def one_line(value: str | None) -> str:
 
 def plain_description(text: str, limit: int = DESCRIPTION_CHARS) -> str:
     """A one-paragraph plain-text teaser of at most ``limit`` characters, cut at a word."""
-    flat = one_line(text)
-    if len(flat) <= limit:
-        return flat
-    cut = flat[: limit - 1]
-    if " " in cut:
-        cut = cut.rsplit(" ", 1)[0]
-    return cut.rstrip(" ,;:.-–") + "…"
+    return shorten(one_line(text), limit)
 
 
 def content_html(article: Article) -> str:
@@ -591,7 +621,9 @@ def content_html(article: Article) -> str:
         source = "".join(f"<p>{html.escape(p)}</p>" for p in paragraphs)
     cleaned = nh3.clean(source, tags=_CONTENT_TAGS, url_schemes={"http", "https", "mailto"})
     # nh3 may emit entities for characters it decoded; run the filter again to be sure.
-    return xml_safe(cleaned)
+    # RSS carries content:encoded as CDATA, which cannot hold "]]>": nh3 escapes ">" in
+    # text but not in attribute values, where "&gt;" means the same.
+    return xml_safe(cleaned).replace("]]>", "]]&gt;")
 
 
 def write_if_changed(path: Path, data: bytes, dry_run: bool = False) -> bool:

@@ -19,7 +19,7 @@ import socket
 import threading
 import time
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Protocol
@@ -34,7 +34,7 @@ from db.repository import Repository
 from monitor.launchers import Dispatch, Job, Launcher, launcher_for
 from monitor.launchers.local import CommandFor, pid_alive, scrapy_command
 from scraper.config import Config, config_path
-from scraper.extensions import HOST_STAT
+from scraper.extensions import HOST_STAT, PROCESS_STAT, process_identity
 
 logger = logging.getLogger(__name__)
 
@@ -48,6 +48,8 @@ REASON_INTERRUPTED = "interrupted"  # left open by a process that is gone (found
 REASON_WORKER_LOST = "worker lost"  # the Scrapyd worker stopped answering mid-run
 
 FEEDS_JOB_ID = "feeds"
+DEAD_RUNS_JOB_ID = "dead-runs"
+DEAD_RUNS_SECONDS = 60.0  # how often the service looks for runs left open by dead processes
 WAIT_SECONDS = 0.25  # between tries for a busy domain or a free worker slot
 
 RunFinishedHook = Callable[[str], None]
@@ -83,6 +85,7 @@ class CrawlScheduler:
         poll_seconds: float = 0.5,
         cwd: Path | None = None,
         launcher: Launcher | None = None,
+        dead_runs_seconds: float = DEAD_RUNS_SECONDS,
     ):
         self.config = config
         self.sources = [s for s in sources if s.enabled]
@@ -92,6 +95,7 @@ class CrawlScheduler:
         self.rebuild_feeds = rebuild_feeds
         self.kill_grace_seconds = kill_grace_seconds
         self.poll_seconds = poll_seconds
+        self.dead_runs_seconds = dead_runs_seconds
         self.timeout_seconds = config.crawl_timeout_minutes * 60
         self._config_file = config_path()
         self.launcher = launcher or launcher_for(
@@ -124,6 +128,14 @@ class CrawlScheduler:
                 coalesce=True,
                 misfire_grace_time=max(1, int(every)),
             )
+        self._scheduler.add_job(
+            self._dead_runs_job,
+            IntervalTrigger(seconds=self.dead_runs_seconds, timezone=UTC),
+            id=DEAD_RUNS_JOB_ID,
+            name="close runs of dead processes",
+            max_instances=1,
+            coalesce=True,
+        )
         catching_up = len(self._catch_up)  # counted first: the jobs start taking them at once
         self._scheduler.start()
         logger.info(
@@ -213,6 +225,31 @@ class CrawlScheduler:
         if not self._stopping.is_set():
             self._call(self.rebuild_feeds)
 
+    def _dead_runs_job(self) -> None:
+        if self._stopping.is_set():
+            return
+        with self._lock:  # our own crawls are recorded by their job threads
+            jobs = list(self._running.values())
+        try:
+            closed = close_dead_runs(
+                self.repository,
+                self.timeout_seconds,
+                spare=[j.pid for j in jobs if j.pid is not None],
+                spare_jobs=[j.job_id for j in jobs],
+                remote_alive=getattr(self.launcher, "alive", None),
+            )
+        except Exception:
+            logger.exception("could not close the runs of dead processes")
+            return
+        for run in closed:
+            logger.warning(
+                "%s: run %d (%s) was left unfinished by a crawl that is gone: recorded as "
+                "interrupted",
+                run.spider,
+                run.id,
+                f"job {run.job_id}" if run.launcher == "scrapyd" else f"pid {run.pid}",
+            )
+
     def _take_catch_up(self, source: str) -> bool:
         with self._lock:
             if source in self._catch_up:
@@ -290,8 +327,10 @@ class CrawlScheduler:
         recent = datetime.now(UTC) - timedelta(seconds=self.timeout_seconds)
         here = socket.gethostname()
         for run in self.repository.unfinished_runs(source):
-            local = (run.stats or {}).get(HOST_STAT, here) == here
-            if local and run.pid and run.started_at >= recent and pid_alive(run.pid):
+            stats = run.stats or {}
+            local = stats.get(HOST_STAT, here) == here
+            alive = _process_alive(run.pid, stats.get(PROCESS_STAT))
+            if local and run.pid and run.started_at >= recent and alive:
                 return True
         return False
 
@@ -400,30 +439,53 @@ def close_dead_runs(
     repository: Repository,
     timeout_seconds: float,
     now: datetime | None = None,
+    spare: Iterable[int] = (),
     *,
+    spare_jobs: Iterable[str] = (),
     remote_alive: RunAlive | None = None,
 ) -> list[CrawlRun]:
     """Close runs left unfinished by a crawl that is gone, as ``interrupted``.
 
-    A local run of this machine is dead when its process is; a Scrapyd job when its worker
-    no longer has it pending or running (``remote_alive``); a run of any machine (a shared
-    PostgreSQL) when it is older than the crawl timeout, after which the scheduler would
-    have killed it. Called at service start, before the first crawl.
+    A local run of this machine is dead when its process is — the pid gone, or taken by
+    another process since (the process identity recorded by the crawl differs: pids are
+    reused, after a container restart at once); a Scrapyd job when its worker no longer has
+    it pending or running (``remote_alive``); a run of any machine (a shared PostgreSQL)
+    when it is older than the crawl timeout, after which the scheduler would have killed
+    it. ``spare`` / ``spare_jobs``: pids and job ids the caller is waiting for itself (it
+    records their end). Called at service start, before the first crawl, and every minute
+    while the service runs, so a crawl killed outside the scheduler (``kill -9`` of a
+    hand-started ``scrapy crawl``) is closed too.
     """
     now = now or datetime.now(UTC)
     oldest_alive = now - timedelta(seconds=timeout_seconds)
     here = socket.gethostname()
+    spared, spared_jobs = set(spare), set(spare_jobs)
     closed = []
     for run in repository.unfinished_runs():
+        if run.job_id is not None and run.job_id in spared_jobs:
+            continue
         if run.launcher == "scrapyd":
             dead = remote_alive is not None and not remote_alive(run)
         else:
-            local = (run.stats or {}).get(HOST_STAT, here) == here
-            dead = local and (run.pid is None or not pid_alive(run.pid))
+            if run.pid is not None and run.pid in spared:
+                continue
+            stats = run.stats or {}
+            local = stats.get(HOST_STAT, here) == here
+            dead = local and not _process_alive(run.pid, stats.get(PROCESS_STAT))
         if dead or run.started_at < oldest_alive:
             repository.finish_run(run.id, finish_reason=REASON_INTERRUPTED, finished_at=now)
             closed.append(run)
     return closed
+
+
+def _process_alive(pid: int | None, identity: str | None) -> bool:
+    """Is the process that recorded a run still running (the same process, not a reuse)?"""
+    if pid is None or not pid_alive(pid):
+        return False
+    if identity is None:
+        return True  # recorded before its identity was (or no /proc): the pid must do
+    current = process_identity(pid)
+    return current is None or current == identity
 
 
 def _job_id(source: str) -> str:

@@ -36,6 +36,27 @@ def bind_socket(host: str, port: int) -> socket.socket:
     return sock
 
 
+# Request line plus headers beyond this are refused by h11 (400) before the app sees them.
+MAX_HEAD_BYTES = 16 * 1024
+# Connections handled at once; beyond it uvicorn answers 503 at once instead of queueing
+# without bound.
+MAX_CONNECTIONS = 256
+
+
+def server_config(app: ASGIApp, **options: object) -> uvicorn.Config:
+    """The one uvicorn configuration of every server the project runs: the pure-Python h11
+    parser with a bounded request head, bounded concurrency, idle connections closed."""
+    settings: dict[str, object] = {
+        "http": "h11",
+        "h11_max_incomplete_event_size": MAX_HEAD_BYTES,
+        "limit_concurrency": MAX_CONNECTIONS,
+        "timeout_keep_alive": 5,
+        "server_header": False,
+    }
+    settings.update(options)
+    return uvicorn.Config(app, **settings)  # type: ignore[arg-type]
+
+
 def serve_foreground(
     app: ASGIApp,
     host: str,
@@ -47,7 +68,7 @@ def serve_foreground(
     ``on_server`` sees the server before it runs (the replay's raw faults use it)."""
     sock = bind_socket(host, port)
     try:
-        server = uvicorn.Server(uvicorn.Config(app, **options))  # type: ignore[arg-type]
+        server = uvicorn.Server(server_config(app, **options))
         if on_server is not None:
             on_server(server)
         server.run(sockets=[sock])
@@ -61,7 +82,7 @@ class ThreadedServer:
     def __init__(self, app: ASGIApp, host: str, port: int):
         self._socket = bind_socket(host, port)
         self.host, self.port = self._socket.getsockname()[:2]
-        self._server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off"))
+        self._server = uvicorn.Server(server_config(app, log_level="warning", lifespan="off"))
         self._thread = threading.Thread(
             target=self._server.run, kwargs={"sockets": [self._socket]}, daemon=True
         )

@@ -37,7 +37,9 @@ from scraper.sources import SourceError, SourceSpec, builtin_specs, check_overri
 
 CONFIG_ENV = "CLUSTERWATCH_CONFIG"
 DEFAULT_CONFIG_FILE = "clusterwatch.toml"
-FEED_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]*$")
+# A feed name becomes a file name and a URL path segment: a safe charset, bounded length.
+NAME_MAX = 64
+FEED_NAME = re.compile(rf"^[A-Za-z0-9][A-Za-z0-9_-]{{0,{NAME_MAX - 1}}}$")
 ENV_PREFIX = "CLUSTERWATCH_"
 # CLUSTERWATCH_* variables that are not settings: the config file's path, and the trigger
 # the scheduler hands to its crawl processes.
@@ -215,10 +217,10 @@ class Config(BaseSettings):
         cls, value: dict[str, FeedDefinition]
     ) -> dict[str, FeedDefinition]:
         for name in value:
-            if not FEED_NAME.match(name):
+            if not FEED_NAME.fullmatch(name):
                 raise ValueError(
-                    f"feed name {name!r}: use letters, digits, '-' and '_' (it becomes "
-                    f"/feeds/{name}.xml)"
+                    f"feed name {name[:80]!r}: use up to {NAME_MAX} letters, digits, '-' and '_' "
+                    f"(it becomes /feeds/<name>.xml)"
                 )
         return value
 

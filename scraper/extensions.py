@@ -35,6 +35,9 @@ LAUNCHER_SETTING = "CLUSTERWATCH_RUN_LAUNCHER"  # local | scrapyd
 WORKER_SETTING = "CLUSTERWATCH_RUN_WORKER"  # the Scrapyd URL the job runs on
 RUN_ID_STAT = "clusterwatch/run_id"
 HOST_STAT = "clusterwatch/host"  # which machine runs the crawl (restart safety reads it)
+# Which process runs it: boot id and the pid's start time, so a reused pid (a container
+# restart hands out the same small pids again) is not taken for the crawl that is gone.
+PROCESS_STAT = "clusterwatch/process"
 # Scrapy commands that crawl a page or two to look at them: not runs of the source, so they
 # write no crawl-log row (health would take them for the source's last run).
 NOT_A_RUN = frozenset({"shell", "parse", "check", "fetch", "view", "bench"})
@@ -62,14 +65,16 @@ class CrawlLog:
         trigger = settings.get(TRIGGER_SETTING) or os.environ.get(TRIGGER_ENV, "manual")
         self.run_id = repository.start_run(spider, trigger, None, os.getpid())
         host = socket.gethostname()
+        identity = {HOST_STAT: host, PROCESS_STAT: process_identity(os.getpid())}
         repository.update_run(
             self.run_id,
-            stats={HOST_STAT: host},
+            stats=identity,
             launcher=settings.get(LAUNCHER_SETTING) or "local",
             worker=settings.get(WORKER_SETTING) or host,
             job_id=settings.get(JOB_ID_SETTING) or os.environ.get(JOB_ID_ENV) or None,
         )
-        self.stats.set_value(HOST_STAT, host)
+        for key, value in identity.items():
+            self.stats.set_value(key, value)
         stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
         self.log_path = (logs_dir / spider / f"{stamp}-run{self.run_id}.log").resolve()
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
@@ -140,6 +145,20 @@ class CrawlLog:
         finally:
             logging.getLogger().removeHandler(self.handler)
             self.handler.close()
+
+
+def process_identity(pid: int) -> str | None:
+    """``<boot id>:<start time in clock ticks>`` of process ``pid`` (Linux /proc), or None
+    when the process is gone or the platform has no /proc: then only the pid can be
+    compared."""
+    try:
+        boot = Path("/proc/sys/kernel/random/boot_id").read_text("ascii").strip()
+        stat = Path(f"/proc/{pid}/stat").read_text("ascii", "replace")
+    except OSError:
+        return None
+    # Field 22 (starttime); the command name (field 2) may hold spaces and parentheses.
+    fields = stat.rsplit(")", 1)[-1].split()
+    return f"{boot}:{fields[19]}" if len(fields) > 19 else None
 
 
 def _describe(error: BaseException, url: str) -> str:

@@ -11,6 +11,8 @@ from lxml import etree
 from lxml import html as lxml_html
 from w3lib.encoding import html_to_unicode
 
+from scraper.text import printable
+
 _XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*\?>")
 _SPACE = re.compile(r"\s+")
 
@@ -60,8 +62,9 @@ def repaired_content_type(body: bytes, content_type: str | None) -> str | None:
 def parse(page: str | bytes, content_type: str | None = None) -> lxml_html.HtmlElement:
     if isinstance(page, bytes):
         page, _ = decode(page, content_type)
-    # lxml refuses str input that still declares an encoding.
-    page = _XML_DECLARATION.sub("", page)
+    # lxml refuses str input that still declares an encoding, and fails on control
+    # characters and lone surrogates when a tree is modified (scraper/text.py).
+    page = printable(_XML_DECLARATION.sub("", page))
     if not page.strip():
         raise ValueError("empty page")
     try:

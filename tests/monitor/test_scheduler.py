@@ -27,6 +27,7 @@ from db.repository import Repository
 from monitor.scheduler import CrawlScheduler
 from scraper.config import Config
 from tests.conftest import REPO_ROOT
+from tests.reliability import Recorder
 
 T = TypeVar("T")
 
@@ -449,3 +450,59 @@ def test_remote_runs_are_closed_when_their_worker_no_longer_has_the_job(harness:
     assert sorted(asked) == ["job-gone", "job-running"]
     still = repository.run(running)
     assert still is not None and still.finished_at is None
+
+
+def test_a_reused_pid_does_not_keep_a_dead_run_open(
+    harness: Harness, reliability: Recorder
+) -> None:
+    """After a container restart the same small pids come back: a run whose pid is alive
+    but belongs to another process now (its recorded identity differs) is dead."""
+    from monitor.scheduler import close_dead_runs
+    from scraper.extensions import PROCESS_STAT, process_identity
+
+    repository = harness.repository
+    reused = repository.start_run("alpha", "scheduled", None, os.getpid())
+    repository.update_run(reused, stats={PROCESS_STAT: "another-boot:12345"})
+    ours = repository.start_run("beta", "scheduled", None, os.getpid())
+    repository.update_run(ours, stats={PROCESS_STAT: process_identity(os.getpid())})
+
+    closed = close_dead_runs(repository, harness.config.crawl_timeout_minutes * 60)
+    assert [run.id for run in closed] == [reused]
+    still = repository.run(ours)
+    assert still is not None and still.finished_at is None
+    reliability.record(
+        "crash", "run whose pid was reused by another process", "closed as interrupted"
+    )
+
+
+def test_a_crawl_killed_outside_the_scheduler_is_closed_while_the_service_runs(
+    harness: Harness, reliability: Recorder
+) -> None:
+    """A hand-started crawl killed with -9 while the service runs: closed within the
+    dead-runs interval, not only at the next service start."""
+    from scraper.extensions import PROCESS_STAT, process_identity
+
+    repository = harness.repository
+    victim = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    run_id = repository.start_run("alpha", "manual", None, victim.pid)
+    repository.update_run(run_id, stats={PROCESS_STAT: process_identity(victim.pid)})
+    scheduler = CrawlScheduler(
+        harness.config, [], repository, command_for=harness.command, dead_runs_seconds=0.3
+    )
+    harness.schedulers.append(scheduler)
+    scheduler.start()
+    time.sleep(1)
+    run = repository.run(run_id)
+    assert run is not None and run.finished_at is None  # alive: left alone
+    victim.kill()
+    victim.wait()
+    wait_for(
+        lambda: (repository.run(run_id) or run).finish_reason == "interrupted",
+        10,
+        "the killed crawl's run to be closed",
+    )
+    reliability.record(
+        "crash",
+        "kill -9 of a hand-started crawl while the service runs",
+        "closed as interrupted within the service's dead-runs check",
+    )
