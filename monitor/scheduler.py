@@ -229,23 +229,25 @@ class CrawlScheduler:
         if self._stopping.is_set():
             return
         with self._lock:  # our own crawls are recorded by their job threads
-            ours = [job.pid for job in self._running.values() if job.pid is not None]
+            jobs = list(self._running.values())
         try:
-            # A Scrapyd launcher can tell whether a worker still has a job; locally the pid.
-            remote_alive: RunAlive | None = getattr(self.launcher, "alive", None)
             closed = close_dead_runs(
-                self.repository, self.timeout_seconds, remote_alive=remote_alive, spare=ours
+                self.repository,
+                self.timeout_seconds,
+                spare=[j.pid for j in jobs if j.pid is not None],
+                spare_jobs=[j.job_id for j in jobs],
+                remote_alive=getattr(self.launcher, "alive", None),
             )
         except Exception:
             logger.exception("could not close the runs of dead processes")
             return
         for run in closed:
             logger.warning(
-                "%s: run %d (pid %s) was left unfinished by a dead process: recorded as "
+                "%s: run %d (%s) was left unfinished by a crawl that is gone: recorded as "
                 "interrupted",
                 run.spider,
                 run.id,
-                run.pid,
+                f"job {run.job_id}" if run.launcher == "scrapyd" else f"pid {run.pid}",
             )
 
     def _take_catch_up(self, source: str) -> bool:
@@ -437,33 +439,36 @@ def close_dead_runs(
     repository: Repository,
     timeout_seconds: float,
     now: datetime | None = None,
-    *,
-    remote_alive: RunAlive | None = None,
     spare: Iterable[int] = (),
+    *,
+    spare_jobs: Iterable[str] = (),
+    remote_alive: RunAlive | None = None,
 ) -> list[CrawlRun]:
     """Close runs left unfinished by a crawl that is gone, as ``interrupted``.
 
     A local run of this machine is dead when its process is — the pid gone, or taken by
     another process since (the process identity recorded by the crawl differs: pids are
     reused, after a container restart at once); a Scrapyd job when its worker no longer has
-    it pending or running (``remote_alive``); a run of any machine (a shared PostgreSQL) when
-    it is older than the crawl timeout, after which the scheduler would have killed it.
-    ``spare``: pids the caller is waiting for itself (it records their end). Called at
-    service start, before the first crawl, and every minute while the service runs, so a
-    crawl killed outside the scheduler (``kill -9`` of a hand-started ``scrapy crawl``) is
-    closed too.
+    it pending or running (``remote_alive``); a run of any machine (a shared PostgreSQL)
+    when it is older than the crawl timeout, after which the scheduler would have killed
+    it. ``spare`` / ``spare_jobs``: pids and job ids the caller is waiting for itself (it
+    records their end). Called at service start, before the first crawl, and every minute
+    while the service runs, so a crawl killed outside the scheduler (``kill -9`` of a
+    hand-started ``scrapy crawl``) is closed too.
     """
     now = now or datetime.now(UTC)
     oldest_alive = now - timedelta(seconds=timeout_seconds)
     here = socket.gethostname()
-    spared = set(spare)
+    spared, spared_jobs = set(spare), set(spare_jobs)
     closed = []
     for run in repository.unfinished_runs():
-        if run.pid is not None and run.pid in spared:
+        if run.job_id is not None and run.job_id in spared_jobs:
             continue
         if run.launcher == "scrapyd":
             dead = remote_alive is not None and not remote_alive(run)
         else:
+            if run.pid is not None and run.pid in spared:
+                continue
             stats = run.stats or {}
             local = stats.get(HOST_STAT, here) == here
             dead = local and not _process_alive(run.pid, stats.get(PROCESS_STAT))

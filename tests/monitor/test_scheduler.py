@@ -430,6 +430,28 @@ def test_runs_left_open_by_a_dead_process_are_closed_as_interrupted(harness: Har
         assert run is not None and run.finished_at is None
 
 
+def test_remote_runs_are_closed_when_their_worker_no_longer_has_the_job(harness: Harness) -> None:
+    from monitor.scheduler import close_dead_runs
+
+    repository = harness.repository
+    gone = repository.start_run("alpha", "scheduled", None, 4242)
+    running = repository.start_run("beta", "scheduled", None, 4242)
+    for run_id, job in ((gone, "job-gone"), (running, "job-running")):
+        # The pid is the worker's, meaningless here: only the worker can say.
+        repository.update_run(run_id, launcher="scrapyd", worker="http://worker:6800", job_id=job)
+    asked: list[str | None] = []
+
+    def alive(run: Any) -> bool:
+        asked.append(run.job_id)
+        return bool(run.job_id == "job-running")
+
+    closed = close_dead_runs(repository, 3600, remote_alive=alive)
+    assert [run.id for run in closed] == [gone]
+    assert sorted(asked) == ["job-gone", "job-running"]
+    still = repository.run(running)
+    assert still is not None and still.finished_at is None
+
+
 def test_a_reused_pid_does_not_keep_a_dead_run_open(
     harness: Harness, reliability: Recorder
 ) -> None:
@@ -484,25 +506,3 @@ def test_a_crawl_killed_outside_the_scheduler_is_closed_while_the_service_runs(
         "kill -9 of a hand-started crawl while the service runs",
         "closed as interrupted within the service's dead-runs check",
     )
-
-
-def test_remote_runs_are_closed_when_their_worker_no_longer_has_the_job(harness: Harness) -> None:
-    from monitor.scheduler import close_dead_runs
-
-    repository = harness.repository
-    gone = repository.start_run("alpha", "scheduled", None, 4242)
-    running = repository.start_run("beta", "scheduled", None, 4242)
-    for run_id, job in ((gone, "job-gone"), (running, "job-running")):
-        # The pid is the worker's, meaningless here: only the worker can say.
-        repository.update_run(run_id, launcher="scrapyd", worker="http://worker:6800", job_id=job)
-    asked: list[str | None] = []
-
-    def alive(run: Any) -> bool:
-        asked.append(run.job_id)
-        return bool(run.job_id == "job-running")
-
-    closed = close_dead_runs(repository, 3600, remote_alive=alive)
-    assert [run.id for run in closed] == [gone]
-    assert sorted(asked) == ["job-gone", "job-running"]
-    still = repository.run(running)
-    assert still is not None and still.finished_at is None
