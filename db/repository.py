@@ -15,6 +15,7 @@ from sqlalchemy import (
     Integer,
     Select,
     String,
+    and_,
     cast,
     delete,
     func,
@@ -265,8 +266,18 @@ def _search_condition(s: Session, search: str) -> Any | None:
         return Story.id.in_(ids.bindparams(match=match).columns(rowid=Integer))
     if not words:
         return None
-    tsquery = " & ".join(f"{w}:*" for w in words)
-    return literal_column("stories.search_vector").op("@@")(func.to_tsquery("german", tsquery))
+    # Each word: German stemming with a prefix match (the tsvector), or — three letters or
+    # more — anywhere in the text (pg_trgm), so a compound's later part ("strategie" in
+    # „Bioökonomiestrategie“) is found as on SQLite.
+    vector: Any = literal_column("stories.search_vector")
+    plain: Any = literal_column("stories.search_text")
+    found = []
+    for word in words:
+        stem: Any = vector.op("@@")(func.to_tsquery("german", f"{word}:*"))
+        if len(word) >= 3:
+            stem = or_(stem, plain.ilike(f"%{word.replace('_', chr(92) + '_')}%"))
+        found.append(stem)
+    return and_(*found)
 
 
 def _index_story(s: Session, story_id: int, title: str | None, body: str | None) -> None:
@@ -283,9 +294,15 @@ def _index_story(s: Session, story_id: int, title: str | None, body: str | None)
         text(
             "UPDATE stories SET search_vector = "
             "setweight(to_tsvector('german', :title), 'A') || "
-            "setweight(to_tsvector('german', :body), 'B') WHERE id = :id"
+            "setweight(to_tsvector('german', :body), 'B'), "
+            "search_text = CASE WHEN :present THEN :title || ' ' || :body END WHERE id = :id"
         ),
-        {"id": story_id, "title": title or "", "body": body or ""},
+        {
+            "id": story_id,
+            "title": title or "",
+            "body": body or "",
+            "present": title is not None or body is not None,
+        },
     )
 
 
@@ -934,13 +951,12 @@ class Repository:
                     text(
                         "UPDATE stories SET search_vector = "
                         "setweight(to_tsvector('german', coalesce(a.title, '')), 'A') || "
-                        "setweight(to_tsvector('german', coalesce(a.text, '')), 'B') "
+                        "setweight(to_tsvector('german', coalesce(a.text, '')), 'B'), "
+                        "search_text = coalesce(a.title, '') || ' ' || coalesce(a.text, '') "
                         "FROM articles a WHERE a.id = stories.lead_article_id"
                     )
                 )
-            count = s.scalar(
-                select(func.count(Story.id)).where(Story.lead_article_id.is_not(None))
-            )
+            count = s.scalar(select(func.count(Story.id)).where(Story.lead_article_id.is_not(None)))
             s.commit()
         return int(count or 0)
 
