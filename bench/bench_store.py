@@ -432,11 +432,10 @@ def rss_mb() -> float:
 
 def measure_lookup(report: Report, label: str, url: str) -> None:
     out = subprocess.run(
-        [sys.executable, __file__, "--lookup-child", url],
-        capture_output=True,
-        text=True,
-        check=True,
+        [sys.executable, __file__, "--lookup-child", url], capture_output=True, text=True
     )
+    if out.returncode != 0:
+        raise RuntimeError(f"lookup process failed:\n{out.stderr[-3000:]}")
     figures = json.loads(out.stdout.strip().splitlines()[-1])
     for name, what in (
         ("new", "candidates of a new article (none stored)"),
@@ -481,16 +480,21 @@ def postgres(given: str | None) -> Iterator[str | None]:
     if given:
         yield given
         return
-    try:
-        from tests.pg import postgres_server
+    from tests.pg import postgres_server
 
-        with postgres_server() as url:
-            yield url
+    server = postgres_server()
+    try:
+        url = server.__enter__()
     except BaseException as exc:  # pytest.skip's exception when PostgreSQL is missing
         if isinstance(exc, KeyboardInterrupt):
             raise
         print(f"PostgreSQL not available: {exc}", file=sys.stderr)
         yield None
+        return
+    try:
+        yield url
+    finally:
+        server.__exit__(None, None, None)
 
 
 def main() -> None:
