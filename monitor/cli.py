@@ -260,7 +260,7 @@ class ListFormat(StrEnum):
 WIDE = 120  # below this terminal width, tables drop their less important columns
 RUN_COLUMNS_WIDE = (
     *("id", "source", "trigger", "started (UTC)", "duration", "result", "requests"),
-    *("new", "dup", "irrel.", "skipped", "failed", "errors", "warnings"),
+    *("new", "dup", "irrel.", "skipped", "failed", "errors", "warnings", "dropped"),
 )
 RUN_COLUMNS_NARROW = ("id", "source", "started (UTC)", "result", "new", "err")
 
@@ -277,7 +277,7 @@ def runs(
     ),
 ) -> None:
     """The crawl log: recent runs, newest first."""
-    from monitor.health.report import run_json
+    from monitor.health.report import dropped_words, run_json
 
     config = _config()
     if source:
@@ -313,6 +313,7 @@ def runs(
                 str(r.items_failed),
                 str(r.errors),
                 str(r.warnings),
+                dropped_words(r),
             )
         else:
             table.add_row(
@@ -676,15 +677,32 @@ def replay(
     log_file: Annotated[
         Path | None, typer.Option("--log", help="Append every request as JSON lines here.")
     ] = None,
+    faults: Annotated[
+        Path | None,
+        typer.Option(
+            "--faults",
+            help="Fault rules to start with (JSON; see tests/sites/README.md). "
+            "Change them at run time through /_replay/faults.",
+        ),
+    ] = None,
 ) -> None:
     """Serve replayed sites through the mirror protocol (for CLUSTERWATCH_MIRROR)."""
-    from monitor.replay import serve_forever
+    from monitor.replay import load_fault_file, serve_forever
+    from monitor.replay_faults import FaultError
 
+    rules = []
+    if faults is not None:
+        try:
+            rules = load_fault_file(faults)
+        except FaultError as error:
+            raise Problem(f"bad fault file: {error}", EXIT_USAGE) from None
     console.print(
         f"replaying [bold]{directory}[/] at http://{host}:{port}/<sitehost>/… — "
         f"crawl with CLUSTERWATCH_MIRROR=http://{host}:{port}"
     )
-    serve_forever(directory, host, port, log_file)
+    if rules:
+        console.print(f"{len(rules)} fault rule(s) from {faults}")
+    serve_forever(directory, host, port, log_file, rules)
 
 
 DEMO_TOML = """# Written by `clusterwatch demo`: the service against the bundled replayed sites.

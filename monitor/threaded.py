@@ -9,6 +9,7 @@ from __future__ import annotations
 import socket
 import threading
 import time
+from collections.abc import Callable
 from typing import Self
 
 import uvicorn
@@ -35,11 +36,20 @@ def bind_socket(host: str, port: int) -> socket.socket:
     return sock
 
 
-def serve_foreground(app: ASGIApp, host: str, port: int, **options: object) -> None:
-    """uvicorn in the foreground on a socket bound first (``serve``, ``replay``)."""
+def serve_foreground(
+    app: ASGIApp,
+    host: str,
+    port: int,
+    on_server: Callable[[uvicorn.Server], None] | None = None,
+    **options: object,
+) -> None:
+    """uvicorn in the foreground on a socket bound first (``serve``, ``replay``);
+    ``on_server`` sees the server before it runs (the replay's raw faults use it)."""
     sock = bind_socket(host, port)
     try:
         server = uvicorn.Server(uvicorn.Config(app, **options))  # type: ignore[arg-type]
+        if on_server is not None:
+            on_server(server)
         server.run(sockets=[sock])
     finally:
         sock.close()

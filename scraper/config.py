@@ -47,6 +47,7 @@ HEALTH_RULE_IDS = (
     "entry.unreachable",
     "entry.failed",
     "extraction.failed",
+    "articles.fetch_failed",
     "extraction.nothing_stored",
     "extraction.drift",
     "fields.coverage",
@@ -106,6 +107,8 @@ class HealthThresholds(BaseModel):
     # Over the article pages a run fetched, not over the items that survived validation.
     min_field_coverage: float = Field(default=0.9, ge=0, le=1)
     max_extraction_failure_share: float = Field(default=0.2, ge=0, le=1)
+    # Article requests that got no usable answer (status, timeout, reset, redirect loop …).
+    max_fetch_failure_share: float = Field(default=0.2, ge=0, le=1)
     max_fallback_share: float = Field(default=0.5, ge=0, le=1)
     stale_after_intervals: float = Field(default=2.0, gt=0)
     skip_rules: list[str] = []  # rule ids (see `monitor.health.rules`) not applied here

@@ -22,6 +22,7 @@ from twisted.internet.task import LoopingCall
 from db.engine import mask_secrets, mask_url
 from db.migrate import SchemaOutOfDate, ensure_schema
 from db.repository import Repository
+from scraper.middlewares import DROPPED
 
 logger = logging.getLogger(__name__)
 
@@ -117,7 +118,12 @@ class CrawlLog:
             self.progress.stop()
         try:
             self.repository.finish_run(self.run_id, finish_reason=reason, **run_summary(self.stats))
-            logger.info("crawl run %s finished: %s", self.run_id, reason)
+            logger.info(
+                "crawl run %s finished: %s; dropped requests: %s",
+                self.run_id,
+                reason,
+                dropped_words(self.stats.get_stats()),
+            )
         finally:
             logging.getLogger().removeHandler(self.handler)
             self.handler.close()
@@ -132,6 +138,12 @@ def _describe(error: BaseException, url: str) -> str:
         text = str(orig).strip().splitlines()[0] if str(orig).strip() else type(orig).__name__
         return mask_secrets(f"database {mask_url(url)}: {text}", url)
     return mask_secrets(str(error), url)
+
+
+def dropped_words(stats: dict[str, Any]) -> str:
+    """``offsite 1, robots 2`` (requests dropped on purpose, by reason) or ``none``."""
+    found = sorted((k.removeprefix(DROPPED), v) for k, v in stats.items() if k.startswith(DROPPED))
+    return ", ".join(f"{reason} {n}" for reason, n in found) or "none"
 
 
 def run_summary(stats: StatsCollector) -> dict[str, Any]:
