@@ -8,6 +8,8 @@ Each ``bench/bench_*.py`` runs in its own process with ``--quick|--full --json P
 interface is in bench/report.py); its figures become one table of docs/BENCHMARKS.md, under
 a header naming the machine (cores, CPU model, RAM, Python, SQLite, PostgreSQL) and the date.
 A script that fails is listed with its exit status and the end of its error output.
+With ``--only``, the other scripts' sections of an existing docs/BENCHMARKS.md are kept as
+they were (each section names its own date and load).
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ import glob
 import json
 import os
 import platform
+import re
 import sqlite3
 import subprocess
 import sys
@@ -27,6 +30,21 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent
 DOC = ROOT.parent / "docs" / "BENCHMARKS.md"
+MARK = "<!-- bench: {} -->"
+SECTION = re.compile(r"^<!-- bench: (\S+) -->$", re.MULTILINE)
+
+
+def kept_sections(path: Path) -> dict[str, str]:
+    """The sections of an earlier run, by script name."""
+    try:
+        document = path.read_text("utf-8")
+    except FileNotFoundError:
+        return {}
+    marks = list(SECTION.finditer(document))
+    return {
+        m.group(1): document[m.start() : marks[i + 1].start() if i + 1 < len(marks) else None]
+        for i, m in enumerate(marks)
+    }
 
 
 def cpu_model() -> str:
@@ -117,13 +135,14 @@ def main() -> int:
         scripts = [s for s in scripts if s.stem in wanted]
     started = datetime.now(UTC)
     load_before = load_average()
-    sections: list[str] = []
+    sections: dict[str, list[str]] = {}
     failed = 0
     with tempfile.TemporaryDirectory() as tmp:
         for script in scripts:
             out = Path(tmp) / f"{script.stem}.json"
             print(f"== {script.name} {mode}", flush=True)
             began = time.monotonic()
+            when = f"{datetime.now(UTC).strftime('%Y-%m-%d %H:%M UTC')}, load {load_average()}"
             proc = subprocess.run(
                 [sys.executable, str(script), mode, "--json", str(out)],
                 stderr=subprocess.PIPE,
@@ -134,10 +153,11 @@ def main() -> int:
                 failed += 1
                 tail = "\n".join(proc.stderr.strip().splitlines()[-15:])
                 print(tail, file=sys.stderr)
-                sections += [
+                sections[script.stem] = [
+                    MARK.format(script.stem),
                     f"## {script.stem}",
                     "",
-                    f"**failed** (exit {proc.returncode}, after {seconds:.0f} s):",
+                    f"**failed** (exit {proc.returncode}, after {seconds:.0f} s; {when}):",
                     "",
                     "```",
                     tail,
@@ -146,10 +166,11 @@ def main() -> int:
                 ]
                 continue
             document = json.loads(out.read_text("utf-8"))
-            sections += [
+            sections[script.stem] = [
+                MARK.format(script.stem),
                 f"## {document.get('title') or script.stem}",
                 "",
-                f"`bench/{script.name} {mode}` — {seconds:.0f} s",
+                f"`bench/{script.name} {mode}` — {seconds:.0f} s, started {when}",
                 "",
                 *table(document),
                 "",
@@ -166,7 +187,17 @@ def main() -> int:
     ]
     header += [f"- {name}: {value}" for name, value in machine()]
     args.output.parent.mkdir(parents=True, exist_ok=True)
-    args.output.write_text("\n".join([*header, "", *sections]).rstrip() + "\n", "utf-8")
+    body: list[str] = []
+    kept = kept_sections(args.output) if args.only else {}
+    for stem in sorted({*kept, *sections}):
+        if stem in sections:
+            body += sections[stem]
+        else:
+            body.append(kept[stem].rstrip() + "\n")
+    if kept:
+        earlier = ", ".join(sorted(set(kept) - set(sections))) or "none"
+        header.append(f"- sections kept from an earlier run: {earlier}")
+    args.output.write_text("\n".join([*header, "", *body]).rstrip() + "\n", "utf-8")
     print(f"wrote {args.output}")
     return 1 if failed else 0
 

@@ -15,6 +15,7 @@ from sqlalchemy import (
     Integer,
     Select,
     String,
+    and_,
     cast,
     delete,
     func,
@@ -265,8 +266,45 @@ def _search_condition(s: Session, search: str) -> Any | None:
         return Story.id.in_(ids.bindparams(match=match).columns(rowid=Integer))
     if not words:
         return None
-    tsquery = " & ".join(f"{w}:*" for w in words)
-    return literal_column("stories.search_vector").op("@@")(func.to_tsquery("german", tsquery))
+    # Each word: German stemming with a prefix match (the tsvector), or — three letters or
+    # more — anywhere in the text (pg_trgm), so a compound's later part ("strategie" in
+    # „Bioökonomiestrategie“) is found as on SQLite.
+    vector: Any = literal_column("stories.search_vector")
+    plain: Any = literal_column("stories.search_text")
+    found = []
+    for word in words:
+        stem: Any = vector.op("@@")(func.to_tsquery("german", f"{word}:*"))
+        if len(word) >= 3:
+            stem = or_(stem, plain.ilike(f"%{word.replace('_', chr(92) + '_')}%"))
+        found.append(stem)
+    return and_(*found)
+
+
+def _keyword_conditions(s: Session, keywords: Terms) -> list[Any]:
+    """The keywords' ``all`` and ``any`` terms as conditions on the full-text index of the
+    lead (title, text), so a keyword feed reads only stories that can match: SQLite's FTS5
+    trigram table (case-insensitive substrings), PostgreSQL ``ILIKE`` on the lead's plain
+    text under its pg_trgm index. Terms under three letters cannot be looked up there and
+    are left to :meth:`Terms.matches_text`, which still checks every story read."""
+    sqlite = s.get_bind().dialect.name == "sqlite"
+    counter = iter(range(1_000_000))
+
+    def has(term: str) -> Any:
+        if sqlite:
+            name = f"kw{next(counter)}"
+            ids = text(f"SELECT rowid FROM story_search WHERE story_search MATCH :{name}")
+            phrase = '"' + term.replace('"', '""') + '"'
+            return Story.id.in_(ids.bindparams(**{name: phrase}).columns(rowid=Integer))
+        escaped = term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        return literal_column("stories.search_text").ilike(f"%{escaped}%")
+
+    def searchable(term: str) -> bool:
+        return len(term.strip()) >= 3
+
+    found = [has(term) for term in keywords.all if searchable(term)]
+    if keywords.any and all(searchable(term) for term in keywords.any):
+        found.append(or_(*[has(term) for term in keywords.any]))
+    return found
 
 
 def _index_story(s: Session, story_id: int, title: str | None, body: str | None) -> None:
@@ -283,9 +321,15 @@ def _index_story(s: Session, story_id: int, title: str | None, body: str | None)
         text(
             "UPDATE stories SET search_vector = "
             "setweight(to_tsvector('german', :title), 'A') || "
-            "setweight(to_tsvector('german', :body), 'B') WHERE id = :id"
+            "setweight(to_tsvector('german', :body), 'B'), "
+            "search_text = CASE WHEN :present THEN :title || ' ' || :body END WHERE id = :id"
         ),
-        {"id": story_id, "title": title or "", "body": body or ""},
+        {
+            "id": story_id,
+            "title": title or "",
+            "body": body or "",
+            "present": title is not None or body is not None,
+        },
     )
 
 
@@ -805,11 +849,13 @@ class Repository:
             return self._source_feed(source, limit)
         query = StoryQuery.of(source, topic, query)
         with self.session() as s:
-            stmt = select(Story).where(Story.published.is_(True), *query.conditions())
+            conditions = [*query.conditions(), *_keyword_conditions(s, query.keywords)]
+            stmt = select(Story).where(Story.published.is_(True), *conditions)
             stmt = stmt.order_by(Story.order_at.desc(), Story.id.desc())
             result: list[FeedStory] = []
-            # Keywords are matched in Python (case-insensitive beyond ASCII, which SQLite's
-            # LIKE is not): read the newest stories in batches until ``limit`` matched.
+            # Keywords narrow the query through the full-text index; the exact rule (and
+            # ``not`` terms, short terms) is checked in Python on what is read: the newest
+            # stories in batches until ``limit`` matched.
             batch = limit if not query.keywords else max(limit, KEYWORD_BATCH)
             offset = 0
             while len(result) < limit:
@@ -854,12 +900,13 @@ class Repository:
         columns: list[Any] = [Story.id, Story.lead_article_id, Story.updated_at, Story.topics]
         if query.keywords:
             columns += [Article.title, Article.text]
-        stmt = select(*columns).where(Story.published.is_(True), *query.conditions())
-        if query.keywords:
-            stmt = stmt.join(Article, Article.id == Story.lead_article_id)
-        stmt = stmt.order_by(Story.order_at.asc(), Story.id.asc())
         keys = []
         with self.session() as s:
+            conditions = [*query.conditions(), *_keyword_conditions(s, query.keywords)]
+            stmt = select(*columns).where(Story.published.is_(True), *conditions)
+            if query.keywords:
+                stmt = stmt.join(Article, Article.id == Story.lead_article_id)
+            stmt = stmt.order_by(Story.order_at.asc(), Story.id.asc())
             for row in s.execute(stmt).yield_per(1000):
                 if query.keywords and not query.keywords.matches_text(f"{row[4]}\n{row[5]}"):
                     continue
@@ -934,7 +981,8 @@ class Repository:
                     text(
                         "UPDATE stories SET search_vector = "
                         "setweight(to_tsvector('german', coalesce(a.title, '')), 'A') || "
-                        "setweight(to_tsvector('german', coalesce(a.text, '')), 'B') "
+                        "setweight(to_tsvector('german', coalesce(a.text, '')), 'B'), "
+                        "search_text = coalesce(a.title, '') || ' ' || coalesce(a.text, '') "
                         "FROM articles a WHERE a.id = stories.lead_article_id"
                     )
                 )

@@ -164,3 +164,36 @@ def test_hot_lookups_use_an_index_on_sqlite(tmp_path: Path, query: str, index: s
         plan = " | ".join(row[-1] for row in connection.execute(sql(f"EXPLAIN QUERY PLAN {query}")))
     assert index in plan, plan
     assert "SCAN articles" not in plan and "SCAN lsh_bands" not in plan, plan
+
+
+def test_keyword_feeds_are_narrowed_by_the_full_text_index(
+    backend_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A keyword feed reads only the stories the database's full-text index matches (the
+    exact rule is still checked on those), not every lead in batches."""
+    upgrade(backend_url)
+    repo = Repository(backend_url)
+    for n in range(40):
+        repo.add_article(record(n, "alpha", n % 20))
+    repo.add_article(record(99, "alpha", 30, text="Das Wasserstoffnetz im Norden wächst weiter."))
+    checked: list[str] = []
+    original = Terms.matches_text
+
+    def counting(self: Terms, text: str) -> bool:
+        checked.append(text)
+        return original(self, text)
+
+    monkeypatch.setattr(Terms, "matches_text", counting)
+    query = StoryQuery(keywords=Terms(any=("WASSERSTOFF", "stoffnetz")))
+    assert [fs.story.guid for fs in repo.feed_stories(None, 10, query=query)] == [
+        "https://alpha.example/99"
+    ]
+    assert len(checked) == 1  # only the matching story was read and checked
+    checked.clear()
+    keys = repo.feed_story_keys(None, StoryQuery(keywords=Terms(all=("netz im",))))
+    assert len(keys) == 1 and len(checked) == 1
+    # a term too short for the index is still matched exactly, in Python
+    short = StoryQuery(keywords=Terms(all=("im", "wasserstoff")))
+    assert [fs.story.guid for fs in repo.feed_stories(None, 10, query=short)] == [
+        "https://alpha.example/99"
+    ]
