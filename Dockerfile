@@ -15,9 +15,12 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     SCRAPY_SETTINGS_MODULE=scraper.settings
 
 WORKDIR /app
+# Optional extras, comma-separated: EXTRAS=postgres,workers for the Scrapyd setup
+# (deploy/docker-compose.yml).
+ARG EXTRAS=""
 # Dependencies first, in their own layer: a source change does not reinstall them.
 COPY pyproject.toml ./
-RUN python -c "import tomllib; print('\n'.join(tomllib.load(open('pyproject.toml', 'rb'))['project']['dependencies']))" > /tmp/requirements.txt \
+RUN EXTRAS="$EXTRAS" python -c "import os, tomllib; p = tomllib.load(open('pyproject.toml', 'rb'))['project']; extras = [e for e in os.environ['EXTRAS'].split(',') if e]; print('\n'.join(p['dependencies'] + [d for e in extras for d in p['optional-dependencies'][e]]))" > /tmp/requirements.txt \
     && pip install --no-cache-dir -r /tmp/requirements.txt \
     && rm /tmp/requirements.txt
 

@@ -38,8 +38,10 @@ lint: $(BIN)/.installed
 typecheck: $(BIN)/.installed
 	$(BIN)/mypy
 
+## bench: every bench/bench_*.py in quick mode (≤ 10 min), writes docs/BENCHMARKS.md;
+## `make bench ARGS=--full` adds the 1 M sizes
 bench: $(BIN)/.installed
-	$(BIN)/python bench/bench_extract.py
+	$(BIN)/python bench/run.py $(ARGS)
 
 ## regen-expected: refresh machine fields of tests/expected after a deliberate extractor change
 regen-expected: $(BIN)/.installed

@@ -7,12 +7,15 @@ fresh database, the search index rebuilt through the repository, then each archi
 runs several times through ``Repository.archive_stories`` (the count and the page, exactly
 what ``/archive`` asks); the median is reported. The target is ≤ 200 ms at 100 k.
 
-    .venv/bin/python bench/bench_archive.py [--sizes 10000 100000] [--url DATABASE_URL]
+    .venv/bin/python bench/bench_archive.py [--quick|--full] [--json PATH]
+        [--sizes 10000 100000] [--backends sqlite postgresql] [--pg-url SERVER_URL]
+
+Both modes run 10 k and 100 k stories, on SQLite and on a throwaway PostgreSQL cluster
+(``--pg-url``: an existing server); the interface is in bench/report.py.
 """
 
 from __future__ import annotations
 
-import argparse
 import random
 import statistics
 import sys
@@ -26,6 +29,8 @@ sys.path.insert(0, str(ROOT))
 
 from sqlalchemy import insert  # noqa: E402
 
+from bench.bench_store import database, drop, postgres  # noqa: E402
+from bench.report import Report, arguments  # noqa: E402
 from db.migrate import upgrade  # noqa: E402
 from db.models import Article, Story  # noqa: E402
 from db.repository import Repository, StoryQuery, Terms  # noqa: E402
@@ -156,26 +161,45 @@ def measure(repository: Repository, rounds: int) -> list[tuple[str, float, int]]
     return results
 
 
+TARGET_MS = 200
+
+
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = arguments(__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000])
     parser.add_argument("--rounds", type=int, default=5)
-    parser.add_argument("--url", help="an empty database to fill (default: temporary SQLite)")
+    parser.add_argument("--backends", nargs="+", default=["sqlite", "postgresql"])
+    parser.add_argument("--pg-url", help="a PostgreSQL server URL (default: a throwaway one)")
     args = parser.parse_args()
-    for size in args.sizes:
-        with tempfile.TemporaryDirectory() as tmp:
-            url = args.url or f"sqlite:///{Path(tmp) / 'bench.db'}"
-            upgrade(url)
-            repository = Repository(url)
-            began = time.perf_counter()
-            load(repository, size)
-            loaded = time.perf_counter() - began
-            backend = url.split(":", 1)[0]
-            print(f"\n{size:,} stories on {backend} (loaded and indexed in {loaded:.1f} s)")
-            for name, ms, total in measure(repository, args.rounds):
-                print(f"  {name:<22} {ms:8.1f} ms   ({total:,} matching)")
-            if args.url:
-                break  # a given database is filled once
+    report = Report("Archive queries (/archive: count and page) at 10 k / 100 k stories")
+    with postgres(args.pg_url if "postgresql" in args.backends else None) as pg_server:
+        for backend in args.backends:
+            if backend == "postgresql" and pg_server is None:
+                report.add("PostgreSQL", "not run", note="no server (install postgresql)")
+                continue
+            for size in args.sizes:
+                with (
+                    tempfile.TemporaryDirectory() as tmp,
+                    database(backend, Path(tmp), pg_server) as url,
+                ):
+                    upgrade(url)
+                    repository = Repository(url)
+                    began = time.perf_counter()
+                    load(repository, size)
+                    loaded = time.perf_counter() - began
+                    print(f"\n{size:,} stories on {backend} (loaded and indexed in {loaded:.1f} s)")
+                    for name, ms, total in measure(repository, args.rounds):
+                        report.add(
+                            f"{backend} {size // 1000} k: {name}",
+                            round(ms, 1),
+                            "ms",
+                            ratio=round(ms / TARGET_MS, 2),
+                            note=f"median of {args.rounds}; {total:,} matching;"
+                            f" ratio to the {TARGET_MS} ms target",
+                        )
+                    if backend == "postgresql":
+                        drop(pg_server, url)
+    report.write(args.json)
 
 
 if __name__ == "__main__":

@@ -9,15 +9,13 @@ Quality is token F1 against the gold text and pages with a boilerplate leak; spe
 mode's time as a ratio of bare trafilatura's, measured interleaved, so a noisy machine still
 compares like with like.
 
-    .venv/bin/python bench/bench_extract.py [--quick | --full] [--rounds N] [--json PATH]
+    .venv/bin/python bench/bench_extract.py [--quick|--full] [--rounds N] [--json PATH]
 
-``--quick`` (default) times one round, ``--full`` three; ``--json`` writes the figures in the
-``make bench`` driver's shape (see bench/crawlkit.py).
+(``--full`` runs 3 rounds instead of 1; the interface is in bench/report.py.)
 """
 
 from __future__ import annotations
 
-import argparse
 import sys
 import time
 from collections.abc import Callable
@@ -29,10 +27,7 @@ from scrapy.http import HtmlResponse
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-sys.path.insert(0, str(ROOT / "bench"))
-
-from crawlkit import Report  # noqa: E402
-
+from bench.report import Report, arguments  # noqa: E402
 from monitor.replay import ReplayTree  # noqa: E402
 from scraper.evaluation import (  # noqa: E402
     fetch_replayed,
@@ -82,15 +77,11 @@ def _modes(
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser()
-    mode = parser.add_mutually_exclusive_group()
-    mode.add_argument("--quick", action="store_true", default=True)
-    mode.add_argument("--full", action="store_true")
-    parser.add_argument("--rounds", type=int)
-    parser.add_argument("--json", type=Path)
+    parser = arguments(__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, help="default: 1 quick, 3 full")
     args = parser.parse_args()
-    args.rounds = args.rounds or (3 if args.full else 1)
-    report = Report("Extraction quality and speed on the replayed trees (bench/bench_extract.py)")
+    rounds = args.rounds or (3 if args.full else 1)
+    report = Report("Extraction: clusterwatch against bare trafilatura on the replayed pages")
     boilerplate = _boilerplate()
     generic = ExtractionRules()
     print(
@@ -110,7 +101,7 @@ def main() -> None:
             pages = [(item, fetch_replayed(tree, item.url)) for item in items]
             runs = _modes(spider.extraction, generic, template)
             seconds = dict.fromkeys(MODES, 0.0)
-            for _ in range(args.rounds):
+            for _ in range(rounds):
                 for _item, response in pages:
                     for mode in MODES:
                         start = time.perf_counter()
@@ -143,29 +134,27 @@ def main() -> None:
             + "".join(f"{summary[m][0] / pages_total:>12.3f}" for m in MODES)
             + "".join(f"{int(summary[m][1]):>14}" for m in MODES)
         )
-        for m in MODES:
-            report.rows.append(
-                {
-                    "measure": f"{tree_name}: text F1, {m}",
-                    "value": round(summary[m][0] / pages_total, 3),
-                    "unit": "F1",
-                    "ratio": None,
-                    "note": f"{pages_total} pages; {int(summary[m][1])} with a boilerplate leak",
-                }
+        bare_f1 = summary["bare"][0] / pages_total
+        for mode in MODES:
+            f1_mode = summary[mode][0] / pages_total
+            report.add(
+                f"{tree_name} ({sites.name}): text F1, {mode}",
+                round(f1_mode, 3),
+                ratio=round(f1_mode / bare_f1, 3) if bare_f1 else None,
+                note=f"{pages_total} pages; {int(summary[mode][1])} with a boilerplate leak;"
+                " ratio to bare trafilatura",
             )
     print(
         f"time ratio over both trees: rules/bare {totals['rules'] / totals['bare']:.2f}x, "
-        f"generic/bare {totals['generic'] / totals['bare']:.2f}x ({args.rounds} rounds)"
+        f"generic/bare {totals['generic'] / totals['bare']:.2f}x ({rounds} rounds)"
     )
-    for mode_name in ("rules", "generic"):
-        report.rows.append(
-            {
-                "measure": f"extraction time, {mode_name} vs bare trafilatura",
-                "value": round(totals[mode_name], 3),
-                "unit": "s",
-                "ratio": round(totals[mode_name] / totals["bare"], 3),
-                "note": f"both trees, {args.rounds} round(s), interleaved",
-            }
+    for mode in MODES:
+        report.add(
+            f"extraction time, {mode} (both trees, {rounds} round(s))",
+            round(totals[mode], 2),
+            "s",
+            ratio=round(totals[mode] / totals["bare"], 2),
+            note="ratio to bare trafilatura, measured interleaved",
         )
     report.write(args.json)
 

@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import fcntl
+import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from functools import lru_cache
+from importlib import resources
+from importlib.resources.abc import Traversable
 from pathlib import Path
 
 from alembic import command
@@ -39,9 +43,32 @@ def _where(url: str) -> str:
     return str(path.resolve()) if path is not None else mask_url(url)
 
 
+@lru_cache(maxsize=1)
+def migrations_dir() -> Path:
+    """The migrations as a directory Alembic can read.
+
+    Inside a zipped egg (a Scrapyd worker runs the deployed egg) they are copied out once.
+    """
+    if MIGRATIONS.is_dir():
+        return MIGRATIONS
+    target = Path(tempfile.mkdtemp(prefix="clusterwatch-migrations-"))
+    _copy_tree(resources.files("db").joinpath("migrations"), target)
+    return target
+
+
+def _copy_tree(source: Traversable, target: Path) -> None:
+    for entry in source.iterdir():
+        if entry.is_dir():
+            if entry.name != "__pycache__":
+                (target / entry.name).mkdir()
+                _copy_tree(entry, target / entry.name)
+        elif entry.name.endswith((".py", ".mako")):
+            (target / entry.name).write_bytes(entry.read_bytes())
+
+
 def alembic_config(url: str) -> AlembicConfig:
     cfg = AlembicConfig()
-    cfg.set_main_option("script_location", str(MIGRATIONS))
+    cfg.set_main_option("script_location", str(migrations_dir()))
     cfg.attributes["url"] = url
     return cfg
 

@@ -51,6 +51,8 @@ class UTCDateTime(TypeDecorator[datetime]):
 STORED = "stored"
 FAILED = "failed"
 ORIGINAL_STORED = "duplicate_of IS NULL AND state = 'stored'"
+PUBLISHED_ARTICLE = "relevance = 'relevant' AND state = 'stored'"
+IN_A_FEED = "feed_order IS NOT NULL"
 
 
 class Base(DeclarativeBase):
@@ -75,7 +77,7 @@ class Article(Base):
     body_source: Mapped[str | None] = mapped_column(String(16))
     language_source: Mapped[str | None] = mapped_column(String(16))
     first_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
-    content_hash: Mapped[str] = mapped_column(String(64))
+    content_hash: Mapped[str] = mapped_column(String(64), index=True)
     relevance: Mapped[str] = mapped_column(String(16))  # "relevant" | "irrelevant"
     topics: Mapped[list[str]] = mapped_column(JSON, default=list)
     alternates: Mapped[list[str]] = mapped_column(JSON, default=list)
@@ -94,6 +96,10 @@ class Article(Base):
     # The story (one announcement, wherever it appeared) this article belongs to.
     story_id: Mapped[int | None] = mapped_column(ForeignKey("stories.id"), index=True)
     title_key: Mapped[str | None] = mapped_column(String(255), index=True)
+    # A source's feed order: the story's order key while the story is published and this
+    # copy stored, else NULL (kept by the story refresh) — a source's feed is the top of
+    # one index, with no scan of the stories it has no copy in.
+    feed_order: Mapped[datetime | None] = mapped_column(UTCDateTime)
     relevance_score: Mapped[float | None] = mapped_column(Float)
     relevance_terms: Mapped[list[str]] = mapped_column(JSON, default=list)
     # Failure memory: a page whose fetch or extraction failed is kept as "failed" (never
@@ -114,6 +120,23 @@ class Article(Base):
             postgresql_where=sql_text(ORIGINAL_STORED),
         ),
         Index("ix_articles_source_state", "source", "state"),
+        Index(
+            "ix_articles_source_feed",
+            "source",
+            "feed_order",
+            "story_id",
+            sqlite_where=sql_text(IN_A_FEED),
+            postgresql_where=sql_text(IN_A_FEED),
+        ),
+        # The status page's per-source figures (new in 7 days, last new item): a range of
+        # one index, however large the archive.
+        Index(
+            "ix_articles_source_published_seen",
+            "source",
+            "first_seen_at",
+            sqlite_where=sql_text(PUBLISHED_ARTICLE),
+            postgresql_where=sql_text(PUBLISHED_ARTICLE),
+        ),
     )
 
 
@@ -150,6 +173,10 @@ class LshBand(Base):
     band: Mapped[int] = mapped_column(Integer, primary_key=True)
     hash: Mapped[int] = mapped_column(BigInteger, primary_key=True)
     article_id: Mapped[int] = mapped_column(ForeignKey("articles.id"), primary_key=True)
+
+    # An article's bands are replaced on re-extraction and dropped with a failed row: by
+    # article, not by a scan of 64 rows per stored article.
+    __table_args__ = (Index("ix_lsh_bands_article_id", "article_id"),)
 
 
 class AlternateLink(Base):
@@ -193,6 +220,48 @@ class CrawlRun(Base):
     log_path: Mapped[str | None] = mapped_column(String(1024))
     pid: Mapped[int | None] = mapped_column(Integer)
     stats: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # How the run was started and where: "local" (a process of the service's machine, found
+    # by pid) or "scrapyd" (a job on the worker at ``worker``, found by ``job_id``).
+    launcher: Mapped[str | None] = mapped_column(String(16))
+    worker: Mapped[str | None] = mapped_column(String(255))
+    job_id: Mapped[str | None] = mapped_column(String(64), index=True)
+
+    # A source's newest runs (status page, health) without sorting all of its runs.
+    __table_args__ = (Index("ix_crawl_runs_spider_id", "spider", "id"),)
+
+
+class CrawlLock(Base):
+    """A claim on a source or a domain while a crawl of it runs, taken before dispatch.
+
+    The primary key makes the database the arbiter between schedulers and workers: of two
+    claims on one key only one insert succeeds. A claim left by a crashed service expires.
+    """
+
+    __tablename__ = "crawl_locks"
+
+    key: Mapped[str] = mapped_column(String(300), primary_key=True)  # source:X | domain:host
+    holder: Mapped[str] = mapped_column(String(64), index=True)  # the job id
+    acquired_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class HttpCacheEntry(Base):
+    """A cached entry-point response (feed, listing, sitemap) for conditional GET.
+
+    Kept in the store so a recrawl on any worker revalidates (If-None-Match /
+    If-Modified-Since) and gets a 304. The whole response is kept, not only its validators:
+    on a 304 Scrapy's RFC2616 policy answers the spider with the cached body.
+    """
+
+    __tablename__ = "http_cache"
+
+    fingerprint: Mapped[str] = mapped_column(String(64), primary_key=True)
+    spider: Mapped[str] = mapped_column(String(64), index=True)
+    url: Mapped[str] = mapped_column(String(2048))
+    status: Mapped[int] = mapped_column(Integer)
+    headers: Mapped[bytes] = mapped_column(LargeBinary)  # raw header block
+    body: Mapped[bytes] = mapped_column(LargeBinary)  # zlib-compressed
+    stored_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
 class FurnitureLine(Base):

@@ -8,6 +8,7 @@ import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import (
@@ -24,11 +25,10 @@ from sqlalchemy import (
     or_,
     select,
     text,
-    tuple_,
     update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session, defer, sessionmaker
 
 from db.engine import session_factory
 from db.models import (
@@ -170,6 +170,9 @@ class FeedStory:
 
 
 KEYWORD_BATCH = 500
+# What a feed, the archive and the status page never read of an article: its raw page and
+# fingerprint (most of a row's bytes) stay on disk.
+NARROW = (defer(Article.raw_html), defer(Article.minhash), defer(Article.raw_headers))
 
 
 @dataclass(frozen=True)
@@ -275,8 +278,45 @@ def _search_condition(s: Session, search: str) -> Any | None:
         return Story.id.in_(ids.bindparams(match=match).columns(rowid=Integer))
     if not words:
         return None
-    tsquery = " & ".join(f"{w}:*" for w in words)
-    return literal_column("stories.search_vector").op("@@")(func.to_tsquery("german", tsquery))
+    # Each word: German stemming with a prefix match (the tsvector), or — three letters or
+    # more — anywhere in the text (pg_trgm), so a compound's later part ("strategie" in
+    # „Bioökonomiestrategie“) is found as on SQLite.
+    vector: Any = literal_column("stories.search_vector")
+    plain: Any = literal_column("stories.search_text")
+    found = []
+    for word in words:
+        stem: Any = vector.op("@@")(func.to_tsquery("german", f"{word}:*"))
+        if len(word) >= 3:
+            stem = or_(stem, plain.ilike(f"%{word.replace('_', chr(92) + '_')}%"))
+        found.append(stem)
+    return and_(*found)
+
+
+def _keyword_conditions(s: Session, keywords: Terms) -> list[Any]:
+    """The keywords' ``all`` and ``any`` terms as conditions on the full-text index of the
+    lead (title, text), so a keyword feed reads only stories that can match: SQLite's FTS5
+    trigram table (case-insensitive substrings), PostgreSQL ``ILIKE`` on the lead's plain
+    text under its pg_trgm index. Terms under three letters cannot be looked up there and
+    are left to :meth:`Terms.matches_text`, which still checks every story read."""
+    sqlite = s.get_bind().dialect.name == "sqlite"
+    counter = iter(range(1_000_000))
+
+    def has(term: str) -> Any:
+        if sqlite:
+            name = f"kw{next(counter)}"
+            ids = text(f"SELECT rowid FROM story_search WHERE story_search MATCH :{name}")
+            phrase = '"' + term.replace('"', '""') + '"'
+            return Story.id.in_(ids.bindparams(**{name: phrase}).columns(rowid=Integer))
+        escaped = term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        return literal_column("stories.search_text").ilike(f"%{escaped}%")
+
+    def searchable(term: str) -> bool:
+        return len(term.strip()) >= 3
+
+    found = [has(term) for term in keywords.all if searchable(term)]
+    if keywords.any and all(searchable(term) for term in keywords.any):
+        found.append(or_(*[has(term) for term in keywords.any]))
+    return found
 
 
 def _index_story(s: Session, story_id: int, title: str | None, body: str | None) -> None:
@@ -293,9 +333,46 @@ def _index_story(s: Session, story_id: int, title: str | None, body: str | None)
         text(
             "UPDATE stories SET search_vector = "
             "setweight(to_tsvector('german', :title), 'A') || "
-            "setweight(to_tsvector('german', :body), 'B') WHERE id = :id"
+            "setweight(to_tsvector('german', :body), 'B'), "
+            "search_text = CASE WHEN :present THEN :title || ' ' || :body END WHERE id = :id"
         ),
-        {"id": story_id, "title": title or "", "body": body or ""},
+        {
+            "id": story_id,
+            "title": title or "",
+            "body": body or "",
+            "present": title is not None or body is not None,
+        },
+    )
+
+
+@lru_cache(maxsize=4)
+def _shared_bands(bands: int) -> Any:
+    """Articles sharing MIN_SHARED_BANDS of a MinHash's bands: one (band, hash) primary-key
+    probe each. Written once per band count — building the 64-way OR as an expression on
+    every new article cost ten times the query itself."""
+    match = " OR ".join(f"(band = {i} AND hash = :h{i})" for i in range(bands))
+    return text(
+        f"SELECT article_id FROM lsh_bands WHERE {match} "
+        f"GROUP BY article_id HAVING count(*) >= {MIN_SHARED_BANDS}"
+    ).columns(article_id=Integer)
+
+
+def _set_feed_order(s: Session, story_id: int, order: datetime | None) -> None:
+    """The story's feed order on its stored members (NULL on the rest, and on all of them
+    while the story is unpublished): what a source's feed reads from its index."""
+    members = update(Article).where(Article.story_id == story_id)
+    quiet = {"synchronize_session": False}
+    if order is None:
+        s.execute(members.values(feed_order=None), execution_options=quiet)
+        return
+    s.execute(
+        members.where(Article.state == STORED).values(feed_order=order), execution_options=quiet
+    )
+    s.execute(
+        members.where(Article.state != STORED, Article.feed_order.is_not(None)).values(
+            feed_order=None
+        ),
+        execution_options=quiet,
     )
 
 
@@ -687,6 +764,12 @@ class Repository:
                 story.updated_at = utcnow()  # the published entry's text or date changed
             return True
 
+    def story_candidates(self, record: ArticleRecord) -> list[StoryCandidate]:
+        """The stored articles a new ``record`` would be decided against (benchmarks,
+        diagnostics): index lookups only, nothing loaded per crawl."""
+        with self.session() as s:
+            return self._candidates(s, record)
+
     def _candidates(self, s: Session, record: ArticleRecord) -> list[StoryCandidate]:
         """Stored articles that may be the same announcement as ``record``."""
         linked_ids = set(
@@ -706,15 +789,8 @@ class Repository:
             conditions.append(Article.title_key == record.title_key)
         ids = set(s.scalars(select(Article.id).where(or_(*conditions), Article.state == STORED)))
         if record.bands:
-            # One row-value IN, not 64 ORed pairs: the same rows, far cheaper to build.
-            band_match = tuple_(LshBand.band, LshBand.hash).in_(list(enumerate(record.bands)))
-            shared = (
-                select(LshBand.article_id)
-                .where(band_match)
-                .group_by(LshBand.article_id)
-                .having(func.count() >= MIN_SHARED_BANDS)
-            )
-            ids |= set(s.scalars(shared))
+            params = {f"h{i}": h for i, h in enumerate(record.bands)}
+            ids |= set(s.scalars(_shared_bands(len(record.bands)), params))
         ids |= linked_ids
         if not ids:
             return []
@@ -750,6 +826,7 @@ class Repository:
         if not members:
             story.published = False
             _index_story(s, story_id, None, None)
+            _set_feed_order(s, story_id, None)
             return
         rank = {name: i for i, name in enumerate(source_order)}
 
@@ -781,6 +858,7 @@ class Repository:
             story.guid = lead.canonical_url
             story.first_published_at = now
         _index_story(s, story_id, lead.title, lead.text)
+        _set_feed_order(s, story_id, story.order_at if published else None)
 
     def article(self, canonical_url: str) -> Article | None:
         with self.session() as s:
@@ -803,13 +881,17 @@ class Repository:
         """The newest published stories (of a source: those it has a member in; with a topic
         key such as "region:Sachsen"; matching a named feed's ``query``), each with its lead
         version and the other places it appeared."""
+        if source and not topic and (query is None or query == StoryQuery()):
+            return self._source_feed(source, limit)
         query = StoryQuery.of(source, topic, query)
         with self.session() as s:
-            stmt = select(Story).where(Story.published.is_(True), *query.conditions())
+            conditions = [*query.conditions(), *_keyword_conditions(s, query.keywords)]
+            stmt = select(Story).where(Story.published.is_(True), *conditions)
             stmt = stmt.order_by(Story.order_at.desc(), Story.id.desc())
             result: list[FeedStory] = []
-            # Keywords are matched in Python (case-insensitive beyond ASCII, which SQLite's
-            # LIKE is not): read the newest stories in batches until ``limit`` matched.
+            # Keywords narrow the query through the full-text index; the exact rule (and
+            # ``not`` terms, short terms) is checked in Python on what is read: the newest
+            # stories in batches until ``limit`` matched.
             batch = limit if not query.keywords else max(limit, KEYWORD_BATCH)
             offset = 0
             while len(result) < limit:
@@ -822,6 +904,29 @@ class Repository:
                 offset += batch
             return result[:limit]
 
+    def _source_feed(self, source: str, limit: int) -> list[FeedStory]:
+        """A source's feed from the top of its feed-order index (``ix_articles_source_feed``):
+        the stories it has a stored copy in, newest first — a story with two copies from
+        the source is read twice and kept once."""
+        ids: dict[int, None] = {}
+        stmt = (
+            select(Article.story_id)
+            .where(Article.source == source, Article.feed_order.is_not(None))
+            .order_by(Article.feed_order.desc(), Article.story_id.desc())
+        )
+        with self.session() as s:
+            offset = 0
+            while len(ids) < limit:
+                batch = limit - len(ids) + 10
+                rows = list(s.scalars(stmt.offset(offset).limit(batch)))
+                ids.update((int(i), None) for i in rows if i is not None)
+                if len(rows) < batch:
+                    break
+                offset += batch
+            wanted = list(ids)[:limit]
+            stories = {st.id: st for st in s.scalars(select(Story).where(Story.id.in_(wanted)))}
+            return self._with_members(s, [stories[i] for i in wanted if i in stories])
+
     def feed_story_keys(
         self, source: str | None, query: StoryQuery | None = None
     ) -> list[StoryKey]:
@@ -831,12 +936,13 @@ class Repository:
         columns: list[Any] = [Story.id, Story.lead_article_id, Story.updated_at, Story.topics]
         if query.keywords:
             columns += [Article.title, Article.text]
-        stmt = select(*columns).where(Story.published.is_(True), *query.conditions())
-        if query.keywords:
-            stmt = stmt.join(Article, Article.id == Story.lead_article_id)
-        stmt = stmt.order_by(Story.order_at.asc(), Story.id.asc())
         keys = []
         with self.session() as s:
+            conditions = [*query.conditions(), *_keyword_conditions(s, query.keywords)]
+            stmt = select(*columns).where(Story.published.is_(True), *conditions)
+            if query.keywords:
+                stmt = stmt.join(Article, Article.id == Story.lead_article_id)
+            stmt = stmt.order_by(Story.order_at.asc(), Story.id.asc())
             for row in s.execute(stmt).yield_per(1000):
                 if query.keywords and not query.keywords.matches_text(f"{row[4]}\n{row[5]}"):
                     continue
@@ -896,17 +1002,29 @@ class Repository:
 
     def reindex_search(self) -> int:
         """Rebuild every story's full-text entry from its lead (after a bulk load, or if the
-        index was lost); returns the number of stories indexed."""
+        index was lost), in one statement; returns the number of stories indexed."""
         with self.session() as s:
-            rows = s.execute(
-                select(Story.id, Article.title, Article.text).join(
-                    Article, Article.id == Story.lead_article_id
+            if s.get_bind().dialect.name == "sqlite":
+                s.execute(text("DELETE FROM story_search"))
+                s.execute(
+                    text(
+                        "INSERT INTO story_search(rowid, title, body) SELECT s.id, a.title, "
+                        "a.text FROM stories s JOIN articles a ON a.id = s.lead_article_id"
+                    )
                 )
-            ).all()
-            for story_id, title, body in rows:
-                _index_story(s, story_id, title, body)
+            else:
+                s.execute(
+                    text(
+                        "UPDATE stories SET search_vector = "
+                        "setweight(to_tsvector('german', coalesce(a.title, '')), 'A') || "
+                        "setweight(to_tsvector('german', coalesce(a.text, '')), 'B'), "
+                        "search_text = coalesce(a.title, '') || ' ' || coalesce(a.text, '') "
+                        "FROM articles a WHERE a.id = stories.lead_article_id"
+                    )
+                )
+            count = s.scalar(select(func.count(Story.id)).where(Story.lead_article_id.is_not(None)))
             s.commit()
-        return len(rows)
+        return int(count or 0)
 
     def published_story(self, story_id: int) -> FeedStory | None:
         """A published story with its lead and other members (the archive's permalink)."""
@@ -923,6 +1041,7 @@ class Repository:
         members: dict[int, list[Article]] = {}
         rows = s.scalars(
             select(Article)
+            .options(*NARROW)
             .where(Article.story_id.in_([st.id for st in stories]), Article.state == STORED)
             .order_by(Article.id)
         )
@@ -1092,7 +1211,12 @@ class Repository:
 def _published(stmt: Select[Any]) -> Select[Any]:
     """A source's published articles: relevant and stored (a copy of a story counts for the
     source that published it — health judges each source by its own items)."""
-    return stmt.where(and_(Article.relevance == "relevant", Article.state == STORED))
+    # Literals, not bound parameters: SQLite uses a partial index only for a WHERE clause
+    # it can see implies the index's (ix_articles_source_published_seen).
+    return stmt.where(
+        Article.relevance == literal_column("'relevant'"),
+        Article.state == literal_column(f"'{STORED}'"),
+    )
 
 
 def _settled(now: datetime) -> Any:

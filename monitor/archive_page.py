@@ -12,7 +12,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from html import escape
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
 from db.models import Article
@@ -20,6 +20,8 @@ from db.repository import FeedStory, Repository, StoryQuery, Terms
 from monitor.feeds import content_html, plain_description
 from scraper.classify import PROGRAMMES, REGIONS, TOPICS
 from scraper.sources import SourceSpec
+from scraper.text import printable
+from scraper.urls import absolute_url
 
 PER_PAGE = 20
 MAX_PAGE = 100_000
@@ -61,7 +63,7 @@ class ArchiveFilters:
         except ValueError:
             page = 1
         return cls(
-            search=params.get("q", "").strip()[:200],
+            search=printable(params.get("q", "")).strip()[:200],
             source=pick("source", {s.name for s in sources}),
             topic=pick("topic", {t.key for t in TOPICS} | _declared_topic(params.get("topic"))),
             region=pick("region", {t.name for t in REGIONS}),
@@ -210,7 +212,9 @@ def _date(moment: datetime | None) -> str:
 
 
 def _safe_href(url: str) -> str:
-    return url if urlsplit(url).scheme in ("http", "https") else "#"
+    """Only web links (http(s) with a host): no ``javascript:``, nothing urllib cannot
+    parse."""
+    return absolute_url(url, url) or "#"
 
 
 def _document(title: str, body: str) -> str:

@@ -260,7 +260,7 @@ class ListFormat(StrEnum):
 WIDE = 120  # below this terminal width, tables drop their less important columns
 RUN_COLUMNS_WIDE = (
     *("id", "source", "trigger", "started (UTC)", "duration", "result", "requests"),
-    *("new", "dup", "irrel.", "skipped", "failed", "errors", "warnings"),
+    *("new", "dup", "irrel.", "skipped", "failed", "errors", "warnings", "dropped"),
 )
 RUN_COLUMNS_NARROW = ("id", "source", "started (UTC)", "result", "new", "err")
 
@@ -277,7 +277,7 @@ def runs(
     ),
 ) -> None:
     """The crawl log: recent runs, newest first."""
-    from monitor.health.report import run_json
+    from monitor.health.report import dropped_words, run_json
 
     config = _config()
     if source:
@@ -313,6 +313,7 @@ def runs(
                 str(r.items_failed),
                 str(r.errors),
                 str(r.warnings),
+                dropped_words(r),
             )
         else:
             table.add_row(
@@ -342,9 +343,18 @@ def log(
     if stats:
         console.print_json(json.dumps(found.stats))
         return
-    if not found.log_path or not Path(found.log_path).is_file():
+    if found.launcher == "scrapyd":
+        from monitor.launchers.scrapyd import WorkerError, fetch_log
+
+        try:
+            text = fetch_log(found, config.scrapyd_project).decode("utf-8", errors="replace")
+        except WorkerError as error:
+            raise Problem(f"log of run {run_id}: {error}", EXIT_ENVIRONMENT) from None
+        lines = text.splitlines()
+    elif not found.log_path or not Path(found.log_path).is_file():
         raise Problem(f"log file of run {run_id} is gone: {found.log_path}", EXIT_ENVIRONMENT)
-    lines = Path(found.log_path).read_text("utf-8", errors="replace").splitlines()
+    else:
+        lines = Path(found.log_path).read_text("utf-8", errors="replace").splitlines()
     sys.stdout.write("\n".join(lines[-tail:] if tail else lines) + "\n")
 
 
@@ -524,6 +534,41 @@ def reextract(
     console.print(summary)
 
 
+workers_app = typer.Typer(help="Scrapyd workers.", no_args_is_help=True)
+app.add_typer(workers_app, name="workers")
+
+
+@workers_app.command("deploy")
+def workers_deploy(
+    url: Annotated[
+        list[str] | None,
+        typer.Option("--url", help="A Scrapyd to deploy to (default: scrapyd_urls)."),
+    ] = None,
+    version: Annotated[str | None, typer.Option(help="Egg version (default: a timestamp).")] = None,
+) -> None:
+    """Build the egg (with your clusterwatch.toml inside) and upload it to every worker."""
+    from monitor.launchers.local import project_root
+    from monitor.workers import DeployError, deploy
+
+    config = _config()
+    urls = url or config.scrapyd_urls
+    if not urls:
+        raise Problem("no workers: set scrapyd_urls or give --url", EXIT_USAGE)
+    root = project_root()
+    if not (root / "pyproject.toml").is_file():
+        raise Problem(f"deploy needs a source checkout (no pyproject.toml in {root})", EXIT_USAGE)
+    try:
+        from scraper.config import config_path as toml_path
+
+        done = deploy(root, toml_path(), urls, config.scrapyd_project, version)
+    except DeployError as error:
+        raise Problem(f"deploy: {error}", EXIT_ENVIRONMENT) from None
+    for item in done:
+        console.print(
+            f"{item.url}: {config.scrapyd_project} {item.version}, {item.spiders} spiders"
+        )
+
+
 source_app = typer.Typer(help="Add sources without code.", no_args_is_help=True)
 app.add_typer(source_app, name="source")
 
@@ -676,15 +721,32 @@ def replay(
     log_file: Annotated[
         Path | None, typer.Option("--log", help="Append every request as JSON lines here.")
     ] = None,
+    faults: Annotated[
+        Path | None,
+        typer.Option(
+            "--faults",
+            help="Fault rules to start with (JSON; see tests/sites/README.md). "
+            "Change them at run time through /_replay/faults.",
+        ),
+    ] = None,
 ) -> None:
     """Serve replayed sites through the mirror protocol (for CLUSTERWATCH_MIRROR)."""
-    from monitor.replay import serve_forever
+    from monitor.replay import load_fault_file, serve_forever
+    from monitor.replay_faults import FaultError
 
+    rules = []
+    if faults is not None:
+        try:
+            rules = load_fault_file(faults)
+        except FaultError as error:
+            raise Problem(f"bad fault file: {error}", EXIT_USAGE) from None
     console.print(
         f"replaying [bold]{directory}[/] at http://{host}:{port}/<sitehost>/… — "
         f"crawl with CLUSTERWATCH_MIRROR=http://{host}:{port}"
     )
-    serve_forever(directory, host, port, log_file)
+    if rules:
+        console.print(f"{len(rules)} fault rule(s) from {faults}")
+    serve_forever(directory, host, port, log_file, rules)
 
 
 DEMO_TOML = """# Written by `clusterwatch demo`: the service against the bundled replayed sites.
@@ -708,8 +770,8 @@ def demo(
     fresh: Annotated[bool, typer.Option(help="Start from an empty demo data dir.")] = True,
 ) -> None:
     """The service against the bundled replayed sites, offline: items appear within a minute."""
+    from monitor.launchers.local import project_root
     from monitor.replay import ReplayServer
-    from monitor.scheduler import project_root
 
     root = sites or project_root() / "tests" / "sites"
     if not root.is_dir():

@@ -16,7 +16,8 @@ from rich.table import Table
 from db.migrate import ensure_schema
 from db.models import CrawlRun
 from db.repository import Repository
-from monitor.scheduler import crawl_environment, project_root, scrapy_command
+from monitor.launchers.local import crawl_environment, project_root, scrapy_command
+from monitor.scheduler import REASON_CRASHED
 from scraper.config import Config, config_path
 
 PROGRESS_SECONDS = "1"
@@ -72,10 +73,15 @@ def run_crawls(config: Config, sources: Sequence[str], console: Console) -> list
                 completed=1,
                 detail=_detail(repository.run_of_process(name, proc.pid, since), proc.returncode),
             )
-    return [
-        CrawlOutcome(n, p.returncode, repository.run_of_process(n, p.pid, since))
-        for n, p in processes.items()
-    ]
+    outcomes = []
+    for name, proc in processes.items():
+        run = repository.run_of_process(name, proc.pid, since)
+        if run is not None and run.finished_at is None:
+            # Killed (kill -9, out of memory) before it could close its own run.
+            repository.finish_run(run.id, finish_reason=REASON_CRASHED)
+            run = repository.run(run.id)
+        outcomes.append(CrawlOutcome(name, proc.returncode, run))
+    return outcomes
 
 
 def _detail(run: CrawlRun | None, returncode: int | None) -> str:

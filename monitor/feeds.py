@@ -15,6 +15,7 @@ readers get 304s. Writes are atomic (temp file in the same directory + ``os.repl
 
 from __future__ import annotations
 
+import gzip
 import hashlib
 import html
 import json
@@ -32,9 +33,12 @@ from lxml import etree
 
 from db.models import Article
 from db.repository import FeedStory, Repository, StoryQuery, Terms
+from monitor.errors import Problem
 from scraper.classify import topic_key
 from scraper.config import Config, Match
 from scraper.sources import SourceSpec
+from scraper.text import printable, shorten
+from scraper.urls import absolute_url
 
 ALL_FEED = "all"
 DESCRIPTION_CHARS = 300
@@ -42,6 +46,7 @@ DESCRIPTION_CHARS = 300
 # the project's own start, not the Unix epoch: validators call 1970 "implausible".
 EMPTY_FEED_DATE = datetime(2024, 1, 1, tzinfo=UTC)
 OPML_FILE = "feeds.opml"
+GZIP_SUFFIX = ".gz"  # every served file has a gzip twin, written with it
 ARCHIVE_DIR = "archive"
 ARCHIVE_FORMATS = ("xml", "atom")  # JSON Feed has no archive relation
 ARCHIVE_LAYOUT = 1  # bump when archive pages must all be rendered again
@@ -54,10 +59,6 @@ FORMATS = {
     "atom": "application/atom+xml",
     "json": "application/feed+json",
 }
-# Characters XML 1.0 forbids (C0 controls except \t \n \r, lone surrogates, U+FFFE/U+FFFF)
-# plus DEL and C1 controls, which are legal but only ever come from mis-decoded pages and
-# make some readers choke. lxml refuses to serialise the forbidden ones at all.
-_XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x84\x86-\x9f\ud800-\udfff\ufffe\uffff]")
 _WHITESPACE = re.compile(r"\s+")
 # Tags a feed reader can render; everything else (script, style, forms, iframes) is dropped.
 _CONTENT_TAGS = {
@@ -77,6 +78,10 @@ class FeedSpec:
     query: StoryQuery | None = None
 
 
+class FeedWriteError(Problem):
+    """The feed directory could not be written (exit status 3 from the CLI)."""
+
+
 class FeedDefinitionError(ValueError):
     """A ``[feeds.<name>]`` definition names something that does not exist."""
 
@@ -88,8 +93,27 @@ def build_feeds(
     output_dir: Path | None = None,
 ) -> list[Path]:
     """Write ``<feed>.xml``/``.atom``/``.json`` for ``all`` and each source, and
-    ``feeds.opml``; return the changed files."""
+    ``feeds.opml``; return the changed files.
+
+    A directory that cannot be written (read-only, full, gone) raises
+    :class:`FeedWriteError` naming it; every file is replaced atomically, so each one is
+    either its previous version or the new one, never half-written.
+    """
     target = output_dir or config.feeds_dir
+    try:
+        return _build_feeds(config, repository, sources, target)
+    except OSError as error:
+        where = error.filename or target
+        reason = error.strerror or type(error).__name__
+        raise FeedWriteError(
+            f"feeds not written to {target}: {where}: {reason} "
+            "(the previous feed files are kept and still served)"
+        ) from error
+
+
+def _build_feeds(
+    config: Config, repository: Repository, sources: Sequence[SourceSpec], target: Path
+) -> list[Path]:
     target.mkdir(parents=True, exist_ok=True)
     labels = {s.name: s.label for s in sources}
     changed: list[Path] = []
@@ -97,26 +121,59 @@ def build_feeds(
     for spec in specs:
         pages, archived = write_archives(config, repository, spec, labels, target)
         changed += archived
-        stories = repository.feed_stories(spec.source, config.feed_max_entries, query=spec.query)
-        rss, atom = render_feed(config, spec, stories, labels)
-        if pages:  # RFC 5005: the subscription document points at the newest archive
-            base = config.base_url
-            rss, atom = (
-                with_history(doc, {"prev-archive": archive_url(base, spec.name, pages, sfx)})
-                for doc, sfx in ((rss, "xml"), (atom, "atom"))
-            )
-        documents = {
-            "xml": rss,
-            "atom": atom,
-            "json": render_json_feed(config, spec, stories, labels),
-        }
-        for suffix, data in documents.items():
-            path = target / f"{spec.name}.{suffix}"
-            if write_if_changed(path, data):
-                changed.append(path)
-    if write_if_changed(target / OPML_FILE, render_opml(config, specs)):
-        changed.append(target / OPML_FILE)
+        changed += write_feed(config, repository, spec, labels, target, pages)
+    changed += write_published(target / OPML_FILE, render_opml(config, specs))
     return changed
+
+
+def write_feed(
+    config: Config,
+    repository: Repository,
+    spec: FeedSpec,
+    labels: dict[str, str],
+    target: Path,
+    pages: int = 0,
+) -> list[Path]:
+    """The subscription documents of one feed (its newest ``feed_max_entries`` stories in
+    every format, each with its gzip twin); ``pages``: its RFC 5005 archive pages, the
+    newest of which the documents link to. Returns the changed files."""
+    stories = repository.feed_stories(spec.source, config.feed_max_entries, query=spec.query)
+    rss, atom = render_feed(config, spec, stories, labels)
+    if pages:  # RFC 5005: the subscription document points at the newest archive
+        base = config.base_url
+        rss, atom = (
+            with_history(doc, {"prev-archive": archive_url(base, spec.name, pages, sfx)})
+            for doc, sfx in ((rss, "xml"), (atom, "atom"))
+        )
+    documents = {
+        "xml": rss,
+        "atom": atom,
+        "json": render_json_feed(config, spec, stories, labels),
+    }
+    changed: list[Path] = []
+    for suffix, data in documents.items():
+        changed += write_published(target / f"{spec.name}.{suffix}", data)
+    return changed
+
+
+def gzip_path(path: Path) -> Path:
+    """Where the gzip representation of a published file is kept (``all.xml.gz``)."""
+    return path.with_name(path.name + GZIP_SUFFIX)
+
+
+def gzipped(data: bytes) -> bytes:
+    """The gzip representation: deterministic (no timestamp), so its ETag is stable."""
+    return gzip.compress(data, compresslevel=6, mtime=0)
+
+
+def write_published(path: Path, data: bytes) -> list[Path]:
+    """Write a served file and its gzip twin (compressed once here, at build time, rather
+    than on every request); returns ``[path]`` when it changed. The server checks that the
+    two agree before it serves the twin (they are replaced one after the other)."""
+    twin = gzip_path(path)
+    if not twin.exists() or write_if_changed(path, data, dry_run=True):
+        write_if_changed(twin, gzipped(data))
+    return [path] if write_if_changed(path, data) else []
 
 
 def feed_specs(sources: Iterable[SourceSpec], config: Config | None = None) -> list[FeedSpec]:
@@ -241,13 +298,13 @@ def write_archives(
             if page < pages:
                 links["next-archive"] = archive_url(base, spec.name, page + 1, suffix)
             document = with_history(rendered[suffix], links, archive=True)
-            if write_if_changed(path, document):
-                changed.append(path)
+            changed += write_published(path, document)
     for path in folder.iterdir():  # pages that no longer exist (fewer stories after reclassify)
         stem = path.name.split(".", 1)[0]
         if stem.isdigit() and int(stem) > pages:
             path.unlink()
-            changed.append(path)
+            if not path.name.endswith(GZIP_SUFFIX):
+                changed.append(path)
     write_if_changed(index, (json.dumps(signatures, indent=1, sort_keys=True) + "\n").encode())
     return pages, changed
 
@@ -288,10 +345,79 @@ def render_feed(
     base = config.base_url  # feed_base_url, else the configured host and port
     rss_gen = _feed_generator(spec, base, "xml", entries, self_url)
     atom_gen = _feed_generator(spec, base, "atom", entries, self_url)
-    for story in entries:
-        _fill_entry(rss_gen.add_entry(order="append"), story, labels)
-        _fill_entry(atom_gen.add_entry(order="append"), story, labels)
+    for parts in entry_parts(entries, labels):
+        _fill_entry(rss_gen.add_entry(order="append"), parts)
+        _fill_entry(atom_gen.add_entry(order="append"), parts)
     return rss_gen.rss_str(pretty=True), atom_gen.atom_str(pretty=True)
+
+
+@dataclass(frozen=True)
+class EntryParts:
+    """What every format says of one story, worked out once (sanitising the text is most of
+    a feed build's time)."""
+
+    guid: str
+    url: str
+    title: str
+    content: str
+    summary: str
+    published: datetime
+    modified: datetime
+    author: str
+    tags: list[str]
+
+
+_PARTS_CACHE_SIZE = 2048  # a few top-100 feeds' worth; a key holds no text
+
+
+def entry_parts(stories: Sequence[FeedStory], labels: dict[str, str]) -> list[EntryParts]:
+    return [_entry_parts(story, labels) for story in stories]
+
+
+def _entry_parts(story: FeedStory, labels: dict[str, str]) -> EntryParts:
+    key = _parts_key(story, labels)
+    cached = _PARTS.get(key)
+    if cached is not None:
+        return cached
+    lead = story.lead
+    # Whole seconds, as in RSS and JSON Feed: the same date in every format.
+    published = (lead.published_at or lead.first_seen_at).replace(microsecond=0)
+    updated = story.story.updated_at
+    modified = updated.replace(microsecond=0) if updated and updated > published else published
+    sources = [labels.get(a.source, a.source) for a in [lead, *story.others]]
+    parts = EntryParts(
+        # The GUID was fixed when the story was first published (an https canonical URL,
+        # so a valid permalink); it never changes, whichever copy leads today.
+        guid=xml_safe(story.story.guid or lead.canonical_url),
+        url=web_link(lead.url, xml_safe(story.story.guid or lead.canonical_url)),
+        title=one_line(lead.title) or one_line(lead.url),
+        content=content_html(lead) + also_appeared(story, labels),
+        summary=plain_description(lead.text),
+        published=published,
+        modified=modified,
+        author=one_line(sources[0]),
+        tags=categories(sources, story.story.topics or lead.topics),
+    )
+    if len(_PARTS) >= _PARTS_CACHE_SIZE:
+        _PARTS.pop(next(iter(_PARTS)))
+    _PARTS[key] = parts
+    return parts
+
+
+def _parts_key(story: FeedStory, labels: dict[str, str]) -> tuple[object, ...]:
+    """Everything an entry is made of: a rebuild of the same feed, or the same story in
+    another feed, reuses the parts only while none of it changed."""
+    members = tuple(
+        (a.id, a.source, a.url, a.canonical_url, a.title, hash(a.text), hash(a.html),
+         a.published_at, a.first_seen_at, tuple(a.topics or ()))
+        for a in [story.lead, *story.others]
+    )  # fmt: skip
+    st = story.story
+    named = tuple(sorted((k, v) for k, v in labels.items() if k in {m[1] for m in members}))
+    return (st.id, st.guid, st.updated_at, tuple(st.topics or ()), members, named)
+
+
+_PARTS: dict[tuple[object, ...], EntryParts] = {}
 
 
 def _as_stories(stories: Sequence[FeedStory | Article]) -> list[FeedStory]:
@@ -346,32 +472,27 @@ def _build_date(stories: Sequence[FeedStory]) -> datetime:
     return newest.replace(microsecond=0)
 
 
-def _fill_entry(entry: FeedEntry, story: FeedStory, labels: dict[str, str]) -> None:
-    lead = story.lead
-    # Whole seconds, as in RSS and JSON Feed: the same date in every format.
-    published = (lead.published_at or lead.first_seen_at).replace(microsecond=0)
-    # The GUID was fixed when the story was first published (an https canonical URL, so a
-    # valid permalink); it never changes, whichever copy leads today.
-    guid = xml_safe(story.story.guid or lead.canonical_url)
-    entry.id(guid)
-    entry.guid(guid, permalink=True)
-    entry.title(one_line(lead.title) or one_line(lead.url))
-    entry.link(href=xml_safe(lead.url), rel="alternate")
-    entry.published(published)
-    updated = story.story.updated_at
-    if updated:
-        updated = updated.replace(microsecond=0)
-    entry.updated(updated if updated and updated > published else published)
-    entry.content(content_html(lead) + also_appeared(story, labels), type="html")
+def _fill_entry(entry: FeedEntry, parts: EntryParts) -> None:
+    entry.id(parts.guid)
+    entry.guid(parts.guid, permalink=True)
+    entry.title(parts.title)
+    entry.link(href=parts.url, rel="alternate")
+    entry.published(parts.published)
+    entry.updated(parts.modified)
+    entry.content(parts.content, type="html")
     # After content(): with isSummary the teaser becomes RSS description and Atom summary.
-    entry.description(plain_description(lead.text), isSummary=True)
-    sources = [labels.get(a.source, a.source) for a in [lead, *story.others]]
-    for category in categories(sources, story.story.topics or lead.topics):
+    # Both are HTML-escaped once (RSS 2.0 description is entity-encoded HTML, and readers
+    # render it so; Atom says so with type="html"): page text showing "<script>" stays the
+    # visible text "<script>" and never becomes an element. (JSON Feed's summary is plain.)
+    teaser = html.escape(parts.summary, quote=False)
+    entry.description(teaser, isSummary=True)
+    entry.summary(teaser, type="html")
+    for category in parts.tags:
         entry.category(term=category)
     # Atom requires an author; the publishing source is the one we can name. RSS's
     # <author> must be an e-mail address, so RSS gets dc:creator instead.
-    entry.author(name=sources[0])
-    entry.dc.dc_creator(sources[0])
+    entry.author(name=parts.author)
+    entry.dc.dc_creator(parts.author)
 
 
 def render_json_feed(
@@ -384,27 +505,21 @@ def render_json_feed(
     content as the RSS and Atom documents."""
     entries = _as_stories(stories)
     base = config.base_url
-    items = []
-    for story in entries:
-        lead = story.lead
-        published = (lead.published_at or lead.first_seen_at).replace(microsecond=0)
-        updated = story.story.updated_at
-        modified = updated.replace(microsecond=0) if updated and updated > published else published
-        sources = [labels.get(a.source, a.source) for a in [lead, *story.others]]
-        items.append(
-            {
-                "id": xml_safe(story.story.guid or lead.canonical_url),
-                "url": xml_safe(lead.url),
-                "title": one_line(lead.title) or one_line(lead.url),
-                "content_html": content_html(lead) + also_appeared(story, labels),
-                "summary": plain_description(lead.text),
-                "date_published": rfc3339(published),
-                "date_modified": rfc3339(modified),
-                "authors": [{"name": one_line(sources[0])}],
-                "tags": categories(sources, story.story.topics or lead.topics),
-                "language": "de",
-            }
-        )
+    items = [
+        {
+            "id": parts.guid,
+            "url": parts.url,
+            "title": parts.title,
+            "content_html": parts.content,
+            "summary": parts.summary,
+            "date_published": rfc3339(parts.published),
+            "date_modified": rfc3339(parts.modified),
+            "authors": [{"name": parts.author}],
+            "tags": parts.tags,
+            "language": "de",
+        }
+        for parts in entry_parts(entries, labels)
+    ]
     document = {
         "version": JSON_FEED_VERSION,
         "title": xml_safe(spec.title),
@@ -454,6 +569,8 @@ def also_appeared(story: FeedStory, labels: dict[str, str]) -> str:
     """ "Auch erschienen bei: openPR, BMWE" with a link to each other copy."""
     links = []
     for other in story.others:
+        if absolute_url(other.url, other.url) is None:
+            continue  # only links a reader may follow
         label = html.escape(labels.get(other.source, other.source))
         href = html.escape(xml_safe(other.url), quote=True)
         links.append(f'<a href="{href}">{label}</a>')
@@ -474,9 +591,16 @@ def categories(sources: Iterable[str], topics: Iterable[str] | None) -> list[str
     return list(seen)
 
 
+def web_link(url: str, fallback: str) -> str:
+    """``url`` when a reader may follow it (http(s) with a host), else ``fallback`` (the
+    story's GUID, itself an https URL)."""
+    return xml_safe(absolute_url(url, url) or fallback)
+
+
 def xml_safe(value: str | None) -> str:
-    """``value`` without the characters an XML document cannot hold."""
-    return _XML_ILLEGAL.sub("", value or "")
+    """``value`` without the characters an XML document cannot hold (nor any a reader
+    should not show: ``scraper.text``)."""
+    return printable(value)
 
 
 def one_line(value: str | None) -> str:
@@ -486,13 +610,7 @@ def one_line(value: str | None) -> str:
 
 def plain_description(text: str, limit: int = DESCRIPTION_CHARS) -> str:
     """A one-paragraph plain-text teaser of at most ``limit`` characters, cut at a word."""
-    flat = one_line(text)
-    if len(flat) <= limit:
-        return flat
-    cut = flat[: limit - 1]
-    if " " in cut:
-        cut = cut.rsplit(" ", 1)[0]
-    return cut.rstrip(" ,;:.-–") + "…"
+    return shorten(one_line(text), limit)
 
 
 def content_html(article: Article) -> str:
@@ -503,16 +621,23 @@ def content_html(article: Article) -> str:
         source = "".join(f"<p>{html.escape(p)}</p>" for p in paragraphs)
     cleaned = nh3.clean(source, tags=_CONTENT_TAGS, url_schemes={"http", "https", "mailto"})
     # nh3 may emit entities for characters it decoded; run the filter again to be sure.
-    return xml_safe(cleaned)
+    # RSS carries content:encoded as CDATA, which cannot hold "]]>": nh3 escapes ">" in
+    # text but not in attribute values, where "&gt;" means the same.
+    return xml_safe(cleaned).replace("]]>", "]]&gt;")
 
 
-def write_if_changed(path: Path, data: bytes) -> bool:
-    """Atomically replace ``path`` with ``data`` unless it already holds exactly that."""
+def write_if_changed(path: Path, data: bytes, dry_run: bool = False) -> bool:
+    """Atomically replace ``path`` with ``data`` unless it already holds exactly that
+    (``dry_run``: only tell whether it would be replaced)."""
     try:
         if path.read_bytes() == data:
             return False
+        if dry_run:
+            return True
         previous_mtime: int | None = int(path.stat().st_mtime)
     except FileNotFoundError:
+        if dry_run:
+            return True
         previous_mtime = None
     fd, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:

@@ -14,17 +14,12 @@ silently lost.
 
 from __future__ import annotations
 
-import contextlib
 import logging
-import os
-import signal
 import socket
-import subprocess
-import sys
 import threading
 import time
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+import uuid
+from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Protocol
@@ -33,14 +28,16 @@ from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
+from db.coordination import Coordination, domain_key, next_key, source_key
 from db.models import CrawlRun
 from db.repository import Repository
-from scraper.config import CONFIG_ENV, Config, config_path
-from scraper.extensions import HOST_STAT
+from monitor.launchers import Dispatch, Job, Launcher, launcher_for
+from monitor.launchers.local import CommandFor, pid_alive, scrapy_command
+from scraper.config import Config, config_path
+from scraper.extensions import HOST_STAT, PROCESS_STAT, process_identity
 
 logger = logging.getLogger(__name__)
 
-TRIGGER_ENV = "CLUSTERWATCH_TRIGGER"  # read by scraper.extensions.CrawlLog
 TRIGGER_SCHEDULED = "scheduled"
 TRIGGER_STARTUP = "startup"
 
@@ -48,16 +45,21 @@ REASON_KILLED = "killed"  # hung past the timeout, or needed SIGKILL
 REASON_SHUTDOWN = "shutdown"  # what Scrapy itself records after a graceful SIGTERM
 REASON_CRASHED = "crashed"  # the process died without closing its run
 REASON_INTERRUPTED = "interrupted"  # left open by a process that is gone (found at start)
+REASON_WORKER_LOST = "worker lost"  # the Scrapyd worker stopped answering mid-run
 
 FEEDS_JOB_ID = "feeds"
+DEAD_RUNS_JOB_ID = "dead-runs"
+DEAD_RUNS_SECONDS = 60.0  # how often the service looks for runs left open by dead processes
+WAIT_SECONDS = 0.25  # between tries for a busy domain or a free worker slot
 
-CommandFor = Callable[[str], list[str]]
 RunFinishedHook = Callable[[str], None]
 FeedsHook = Callable[[], None]
+RunAlive = Callable[[CrawlRun], bool]
 
 
 class ScheduledSource(Protocol):
-    """What the scheduler needs of a source (``scraper.sources.SourceSpec`` fits)."""
+    """What the scheduler needs of a source (``scraper.sources.SourceSpec`` fits; its
+    ``hosts``, when it has them, are the domains it claims while it runs)."""
 
     @property
     def name(self) -> str: ...
@@ -67,47 +69,6 @@ class ScheduledSource(Protocol):
 
     @property
     def enabled(self) -> bool: ...
-
-
-def scrapy_command(source: str) -> list[str]:
-    """The real crawl: ``python -m scrapy crawl SOURCE`` with the service's interpreter."""
-    return [sys.executable, "-m", "scrapy", "crawl", source]
-
-
-def crawl_environment(config: Config, trigger: str, config_file: Path | None) -> dict[str, str]:
-    """The caller's environment for a ``scrapy crawl`` child, pinned to the caller's config.
-
-    The crawl runs in the project root, so relative paths and ./clusterwatch.toml would
-    otherwise resolve differently there than in the caller.
-    """
-    env = dict(os.environ)
-    env[TRIGGER_ENV] = trigger
-    env["SCRAPY_SETTINGS_MODULE"] = "scraper.settings"
-    env["CLUSTERWATCH_DATA_DIR"] = str(config.data_dir.resolve())
-    env["CLUSTERWATCH_DATABASE_URL"] = config.db_url
-    if config.mirror:
-        env["CLUSTERWATCH_MIRROR"] = config.mirror
-    if config_file is not None:
-        env[CONFIG_ENV] = str(config_file.resolve())
-    return env
-
-
-def project_root() -> Path:
-    """The folder holding scrapy.cfg (a source checkout); else the current directory.
-
-    An installed package has no scrapy.cfg; SCRAPY_SETTINGS_MODULE is set for that case.
-    """
-    root = Path(__file__).resolve().parents[1]
-    return root if (root / "scrapy.cfg").is_file() else Path.cwd()
-
-
-@dataclass
-class _Crawl:
-    source: str
-    trigger: str
-    process: subprocess.Popen[bytes]
-    launched_at: datetime
-    started: float  # monotonic
 
 
 class CrawlScheduler:
@@ -123,19 +84,25 @@ class CrawlScheduler:
         kill_grace_seconds: float = 20.0,
         poll_seconds: float = 0.5,
         cwd: Path | None = None,
+        launcher: Launcher | None = None,
+        dead_runs_seconds: float = DEAD_RUNS_SECONDS,
     ):
         self.config = config
         self.sources = [s for s in sources if s.enabled]
         self.repository = repository or Repository(config.db_url)
-        self.command_for = command_for
+        self.coordination = Coordination(config.db_url)
         self.on_run_finished = on_run_finished
         self.rebuild_feeds = rebuild_feeds
         self.kill_grace_seconds = kill_grace_seconds
         self.poll_seconds = poll_seconds
-        self.cwd = cwd or project_root()
+        self.dead_runs_seconds = dead_runs_seconds
         self.timeout_seconds = config.crawl_timeout_minutes * 60
         self._config_file = config_path()
-        self._running: dict[str, _Crawl] = {}
+        self.launcher = launcher or launcher_for(
+            config, self.repository, self._config_file, command_for=command_for, cwd=cwd
+        )
+        self._hosts = {s.name: tuple(getattr(s, "hosts", ())) for s in self.sources}
+        self._running: dict[str, Job] = {}
         self._catch_up: set[str] = set()
         self._lock = threading.Lock()
         self._stopping = threading.Event()
@@ -161,6 +128,14 @@ class CrawlScheduler:
                 coalesce=True,
                 misfire_grace_time=max(1, int(every)),
             )
+        self._scheduler.add_job(
+            self._dead_runs_job,
+            IntervalTrigger(seconds=self.dead_runs_seconds, timezone=UTC),
+            id=DEAD_RUNS_JOB_ID,
+            name="close runs of dead processes",
+            max_instances=1,
+            coalesce=True,
+        )
         catching_up = len(self._catch_up)  # counted first: the jobs start taking them at once
         self._scheduler.start()
         logger.info(
@@ -186,6 +161,10 @@ class CrawlScheduler:
     def running(self) -> list[str]:
         with self._lock:
             return sorted(self._running)
+
+    def run_now(self, source: str) -> None:
+        """Bring the source's next run forward to now (the guarantees hold as for any run)."""
+        self._scheduler.modify_job(_job_id(source), next_run_time=datetime.now(UTC))
 
     def next_run_time(self, source: str) -> datetime | None:
         job = self._scheduler.get_job(_job_id(source))
@@ -223,15 +202,21 @@ class CrawlScheduler:
 
     def _crawl_job(self, source: str) -> None:
         trigger = TRIGGER_STARTUP if self._take_catch_up(source) else TRIGGER_SCHEDULED
-        crawl = self._launch(source, trigger)
-        if crawl is None:
+        job_id = uuid.uuid4().hex
+        if not self._claim(source, job_id):
             return
         try:
-            outcome, forced = self._wait(crawl)
-            self._record(crawl, outcome, forced)
+            job = self._launch(source, trigger, job_id)
+            if job is None:
+                return
+            try:
+                outcome, forced = self._wait(job)
+                self._record(job, trigger, outcome, forced)
+            finally:
+                with self._lock:
+                    self._running.pop(source, None)
         finally:
-            with self._lock:
-                self._running.pop(source, None)
+            self.coordination.release(job_id)
         if not self._stopping.is_set():
             # Skipped while stopping: the service rebuilds feeds on its next start anyway.
             self._call(self.on_run_finished, source)
@@ -240,6 +225,31 @@ class CrawlScheduler:
         if not self._stopping.is_set():
             self._call(self.rebuild_feeds)
 
+    def _dead_runs_job(self) -> None:
+        if self._stopping.is_set():
+            return
+        with self._lock:  # our own crawls are recorded by their job threads
+            jobs = list(self._running.values())
+        try:
+            closed = close_dead_runs(
+                self.repository,
+                self.timeout_seconds,
+                spare=[j.pid for j in jobs if j.pid is not None],
+                spare_jobs=[j.job_id for j in jobs],
+                remote_alive=getattr(self.launcher, "alive", None),
+            )
+        except Exception:
+            logger.exception("could not close the runs of dead processes")
+            return
+        for run in closed:
+            logger.warning(
+                "%s: run %d (%s) was left unfinished by a crawl that is gone: recorded as "
+                "interrupted",
+                run.spider,
+                run.id,
+                f"job {run.job_id}" if run.launcher == "scrapyd" else f"pid {run.pid}",
+            )
+
     def _take_catch_up(self, source: str) -> bool:
         with self._lock:
             if source in self._catch_up:
@@ -247,117 +257,155 @@ class CrawlScheduler:
                 return True
             return False
 
-    # -- one crawl process ------------------------------------------------------------------
+    # -- claims: the database is the arbiter ----------------------------------------------
 
-    def _launch(self, source: str, trigger: str) -> _Crawl | None:
-        with self._lock:
-            if self._stopping.is_set():
+    def _claim(self, source: str, job_id: str) -> bool:
+        """Claim the source and its domains for this run, before anything is dispatched.
+
+        The source held by another job (another scheduler on the shared store): skipped,
+        never two runs at once. Only a domain held (another source on the same site runs,
+        maybe on another worker): wait for it, politeness per domain holds across workers.
+        """
+        domains = [domain_key(h) for h in self._hosts.get(source, ())]
+        keys = [source_key(source), *domains]
+        reservations = [next_key(d) for d in domains]
+        # Held at most as long as a run may take; a dead service's claims lapse after it.
+        ttl = timedelta(seconds=self.timeout_seconds + 2 * self.kill_grace_seconds + 60)
+        deadline = time.monotonic() + self.timeout_seconds
+        waited = False
+        while not self._stopping.is_set():
+            if self.coordination.claim(keys, job_id, ttl, after=reservations):
+                return True
+            holders = self.coordination.holders(keys)
+            if source_key(source) in holders:
+                holder = holders[source_key(source)]
+                logger.warning("%s: already running (job %s); skipped", source, holder)
+                break
+            if time.monotonic() >= deadline:
+                logger.warning("%s: its domain stayed busy; skipped", source)
+                break
+            if not waited:
+                logger.info("%s: waiting for a busy domain (%s)", source, ", ".join(holders))
+                waited = True
+            # Queue up: while this run waits, no other crawl of the domain may jump ahead.
+            self.coordination.claim(reservations, job_id, ttl)
+            self._stopping.wait(WAIT_SECONDS)
+        self.coordination.release(job_id)
+        return False
+
+    # -- one crawl ----------------------------------------------------------------------
+
+    def _launch(self, source: str, trigger: str, job_id: str) -> Job | None:
+        deadline = time.monotonic() + self.timeout_seconds
+        waited = False
+        while True:
+            with self._lock:
+                if self._stopping.is_set():
+                    return None
+                if self.launcher.name == "local" and self._running_elsewhere(source):
+                    logger.warning(
+                        "%s: a crawl started outside the scheduler is running; skipped", source
+                    )
+                    return None
+                job = self.launcher.start(Dispatch((source,), trigger, job_id))
+                if job is not None:
+                    self._running[source] = job
+                    break
+            if time.monotonic() >= deadline:
+                logger.warning("%s: no worker had a free slot; skipped", source)
                 return None
-            if self._running_elsewhere(source):
-                logger.warning(
-                    "%s: a crawl started outside the scheduler is running; skipped", source
-                )
-                return None
-            launched_at = datetime.now(UTC)
-            process = subprocess.Popen(
-                self.command_for(source),
-                cwd=self.cwd,
-                env=self._environment(trigger),
-                stdin=subprocess.DEVNULL,
-                stdout=subprocess.DEVNULL,  # every run writes its own log file
-                stderr=subprocess.DEVNULL,
-                # Own process group: a Ctrl-C in the terminal reaches only the service, which
-                # then stops its crawls in order (and we can signal the whole group).
-                start_new_session=True,
-            )
-            crawl = _Crawl(source, trigger, process, launched_at, time.monotonic())
-            self._running[source] = crawl
-        logger.info("%s: crawl started (pid %d, %s)", source, process.pid, trigger)
-        return crawl
+            if not waited:
+                logger.info("%s: every worker is busy; waiting for a free slot", source)
+                waited = True
+            self._stopping.wait(WAIT_SECONDS)
+        where = f"pid {job.pid}" if job.pid else f"job {job.job_id} on {job.worker}"
+        logger.info("%s: crawl started (%s, %s)", source, where, trigger)
+        return job
 
     def _running_elsewhere(self, source: str) -> bool:
         """Is a hand-started crawl of this source alive? (Never two runs of one source.)"""
         recent = datetime.now(UTC) - timedelta(seconds=self.timeout_seconds)
+        here = socket.gethostname()
         for run in self.repository.unfinished_runs(source):
-            if run.pid and run.started_at >= recent and _pid_alive(run.pid):
+            stats = run.stats or {}
+            local = stats.get(HOST_STAT, here) == here
+            alive = _process_alive(run.pid, stats.get(PROCESS_STAT))
+            if local and run.pid and run.started_at >= recent and alive:
                 return True
         return False
 
-    def _environment(self, trigger: str) -> dict[str, str]:
-        return crawl_environment(self.config, trigger, self._config_file)
-
-    def _wait(self, crawl: _Crawl) -> tuple[str, bool]:
-        """Wait for the crawl to end; returns (exited|timeout|shutdown, needed SIGKILL)."""
-        deadline = crawl.started + self.timeout_seconds
+    def _wait(self, job: Job) -> tuple[str, bool]:
+        """Wait for the crawl to end; returns (exited|timeout|shutdown, needed a kill)."""
+        deadline = job.started + self.timeout_seconds
         while True:
-            try:
-                crawl.process.wait(timeout=self.poll_seconds)
+            if self.launcher.ended(job):
                 return "exited", False
-            except subprocess.TimeoutExpired:
-                pass
-            if self._stopping.is_set():
-                return "shutdown", self._terminate(crawl)
+            if self._stopping.wait(self.poll_seconds):
+                return "shutdown", self._terminate(job)
             if time.monotonic() >= deadline:
                 logger.warning(
-                    "%s: crawl (pid %d) still running after %.0f s; killing it",
-                    crawl.source,
-                    crawl.process.pid,
+                    "%s: crawl (job %s) still running after %.0f s; cancelling it",
+                    job.sources[0],
+                    job.job_id,
                     self.timeout_seconds,
                 )
-                return "timeout", self._terminate(crawl)
+                return "timeout", self._terminate(job)
 
-    def _terminate(self, crawl: _Crawl) -> bool:
-        """SIGTERM (Scrapy then closes gracefully), SIGKILL after the grace; True if killed."""
-        _signal_group(crawl.process, signal.SIGTERM)
+    def _terminate(self, job: Job) -> bool:
+        """Stop gracefully (Scrapy closes the run), kill after the grace; True if killed."""
+        self.launcher.cancel(job, force=False)
         deadline = time.monotonic() + self.kill_grace_seconds
         while time.monotonic() < deadline and not self._hurry.is_set():
-            try:
-                crawl.process.wait(timeout=min(0.1, self.kill_grace_seconds))
+            if self.launcher.ended(job):
                 return False
-            except subprocess.TimeoutExpired:
-                continue
-        if crawl.process.poll() is not None:
+            time.sleep(min(0.1, self.kill_grace_seconds))
+        if self.launcher.ended(job):
             return False
-        _signal_group(crawl.process, signal.SIGKILL)
-        crawl.process.wait()
+        self.launcher.cancel(job, force=True)
+        end = time.monotonic() + self.kill_grace_seconds + 5
+        while not self.launcher.ended(job) and time.monotonic() < end:
+            time.sleep(0.1)
         return True
 
     # -- recording ------------------------------------------------------------------------
 
-    def _record(self, crawl: _Crawl, outcome: str, forced: bool) -> None:
-        """Make the run's outcome visible in crawl_runs when the process could not."""
-        code = crawl.process.returncode
+    def _record(self, job: Job, trigger: str, outcome: str, forced: bool) -> None:
+        """Make the run's outcome visible in crawl_runs when the crawl could not."""
+        source = job.sources[0]
+        code = self.launcher.exit_code(job)
         logger.info(
             "%s: crawl ended (%s, exit code %s, %.1f s)",
-            crawl.source,
+            source,
             outcome,
             code,
-            time.monotonic() - crawl.started,
+            time.monotonic() - job.started,
         )
         try:
-            run = self._run_of(crawl)
-            reason = _reason_to_record(run, outcome, forced, code)
+            run = self.launcher.run_of(job, source)
+            if self.launcher.worker_lost(job) and (run is None or run.finished_at is None):
+                reason: str | None = REASON_WORKER_LOST
+            else:
+                reason = _reason_to_record(run, outcome, forced, code)
             if reason is not None:
-                self._close_run(crawl, run, reason)
+                self._close_run(job, trigger, run, reason)
         except Exception:
-            logger.exception("%s: could not record the crawl's outcome", crawl.source)
+            logger.exception("%s: could not record the crawl's outcome", source)
 
-    def _run_of(self, crawl: _Crawl) -> CrawlRun | None:
-        # A second of slack: the row's timestamp comes from the child, ours from before Popen.
-        since = crawl.launched_at - timedelta(seconds=1)
-        return self.repository.run_of_process(crawl.source, crawl.process.pid, since)
-
-    def _close_run(self, crawl: _Crawl, run: CrawlRun | None, reason: str) -> None:
+    def _close_run(self, job: Job, trigger: str, run: CrawlRun | None, reason: str) -> None:
+        source = job.sources[0]
         if run is None:
             # Died before creating its row: create one so the failure shows in the crawl log.
-            run_id = self.repository.start_run(crawl.source, crawl.trigger, None, crawl.process.pid)
+            run_id = self.repository.start_run(source, trigger, None, job.pid)
+            self.repository.update_run(
+                run_id, launcher=job.launcher, worker=job.worker, job_id=job.job_id
+            )
             self.repository.finish_run(run_id, finish_reason=reason)
         elif run.finished_at is None:
             self.repository.finish_run(run.id, finish_reason=reason)
         else:
-            # Scrapy closed gracefully on our SIGTERM, but the run was killed for hanging.
+            # Scrapy closed gracefully on our stop, but the run was killed for hanging.
             self.repository.update_run(run.id, finish_reason=reason)
-        logger.warning("%s: crawl recorded as %s", crawl.source, reason)
+        logger.warning("%s: crawl recorded as %s", source, reason)
 
     @staticmethod
     def _call(hook: Callable[..., None] | None, *args: str) -> None:
@@ -388,41 +436,57 @@ def _reason_to_record(
 
 
 def close_dead_runs(
-    repository: Repository, timeout_seconds: float, now: datetime | None = None
+    repository: Repository,
+    timeout_seconds: float,
+    now: datetime | None = None,
+    spare: Iterable[int] = (),
+    *,
+    spare_jobs: Iterable[str] = (),
+    remote_alive: RunAlive | None = None,
 ) -> list[CrawlRun]:
-    """Close runs left unfinished by a process that is gone, as ``interrupted``.
+    """Close runs left unfinished by a crawl that is gone, as ``interrupted``.
 
-    A run of this machine is dead when its process is; a run of any machine (a shared
-    PostgreSQL) when it is older than the crawl timeout, after which the scheduler would
-    have killed it. Called at service start, before the first crawl.
+    A local run of this machine is dead when its process is — the pid gone, or taken by
+    another process since (the process identity recorded by the crawl differs: pids are
+    reused, after a container restart at once); a Scrapyd job when its worker no longer has
+    it pending or running (``remote_alive``); a run of any machine (a shared PostgreSQL)
+    when it is older than the crawl timeout, after which the scheduler would have killed
+    it. ``spare`` / ``spare_jobs``: pids and job ids the caller is waiting for itself (it
+    records their end). Called at service start, before the first crawl, and every minute
+    while the service runs, so a crawl killed outside the scheduler (``kill -9`` of a
+    hand-started ``scrapy crawl``) is closed too.
     """
     now = now or datetime.now(UTC)
     oldest_alive = now - timedelta(seconds=timeout_seconds)
     here = socket.gethostname()
+    spared, spared_jobs = set(spare), set(spare_jobs)
     closed = []
     for run in repository.unfinished_runs():
-        local = (run.stats or {}).get(HOST_STAT, here) == here
-        dead = local and (run.pid is None or not _pid_alive(run.pid))
+        if run.job_id is not None and run.job_id in spared_jobs:
+            continue
+        if run.launcher == "scrapyd":
+            dead = remote_alive is not None and not remote_alive(run)
+        else:
+            if run.pid is not None and run.pid in spared:
+                continue
+            stats = run.stats or {}
+            local = stats.get(HOST_STAT, here) == here
+            dead = local and not _process_alive(run.pid, stats.get(PROCESS_STAT))
         if dead or run.started_at < oldest_alive:
             repository.finish_run(run.id, finish_reason=REASON_INTERRUPTED, finished_at=now)
             closed.append(run)
     return closed
 
 
+def _process_alive(pid: int | None, identity: str | None) -> bool:
+    """Is the process that recorded a run still running (the same process, not a reuse)?"""
+    if pid is None or not pid_alive(pid):
+        return False
+    if identity is None:
+        return True  # recorded before its identity was (or no /proc): the pid must do
+    current = process_identity(pid)
+    return current is None or current == identity
+
+
 def _job_id(source: str) -> str:
     return f"crawl:{source}"
-
-
-def _signal_group(process: subprocess.Popen[bytes], sig: signal.Signals) -> None:
-    with contextlib.suppress(ProcessLookupError, PermissionError):  # already gone
-        os.killpg(process.pid, sig)
-
-
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True  # exists, owned by someone else
-    return True

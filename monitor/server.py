@@ -15,47 +15,127 @@ import html
 import logging
 import os
 import re
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass
 from email.utils import formatdate, parsedate_to_datetime
+from functools import cached_property
 from pathlib import Path
 
 from starlette.applications import Starlette
+from starlette.convertors import Convertor, register_url_convertor
 from starlette.middleware import Middleware
 from starlette.middleware.gzip import GZipMiddleware
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
-from starlette.types import ASGIApp
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from db.repository import Repository
 from monitor.errors import describe
-from monitor.feeds import ARCHIVE_DIR, FORMATS, OPML_FILE
+from monitor.feeds import ARCHIVE_DIR, FORMATS, OPML_FILE, gzip_path, gzipped
 from monitor.health import NextRun
 from monitor.threaded import ThreadedServer, serve_foreground
+from scraper.config import FEED_NAME as FEED_NAME_PATTERN
 from scraper.config import Config
 
 logger = logging.getLogger(__name__)
 
-# Only names the feed builder writes: no dots besides the suffix, so no traversal and no
-# half-written temp files (".all.xml.XXXX.tmp").
-FEED_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]*\.(xml|atom|json)$")
+# Only names the feed builder writes (a configured feed name, bounded, plus a suffix): no
+# dots besides the suffix, so no traversal and no half-written temp files
+# (".all.xml.XXXX.tmp"), and no name too long for the file system (ENAMETOOLONG).
+FEED_NAME = re.compile(rf"{FEED_NAME_PATTERN.pattern.removesuffix('$')}\.(xml|atom|json)$")
 FEED_MEDIA_TYPES = {suffix: f"{media}; charset=utf-8" for suffix, media in FORMATS.items()}
 OPML_MEDIA_TYPE = "text/x-opml; charset=utf-8"
 ARCHIVE_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'"
-ARCHIVE_PAGE = re.compile(r"^[1-9][0-9]*\.(xml|atom)$")
+ARCHIVE_PAGE = re.compile(r"^[1-9][0-9]{0,8}\.(xml|atom)$")
 # Readers should revalidate every time: a 304 is cheap and new items show up at once.
 FEED_CACHE_CONTROL = "no-cache"
 STATUS_PAGE_MODULE = "monitor.status_page"
+FEED_CACHE_FILES = 256  # published files kept in memory (feeds, archive pages, OPML)
+# The server only reads: a request may carry no body worth reading, and a URL longer than
+# any the service makes is refused before routing (request line and headers are bounded by
+# uvicorn, see monitor/threaded.py).
+MAX_BODY_BYTES = 0
+MAX_PATH_CHARS = 2048
+# h11 bounds only a head that arrives in pieces; one that fits a single read is complete
+# at once, so the head is bounded here as well.
+MAX_HEADER_BYTES = 16 * 1024
+MAX_HEADERS = 100
+
+
+class IdConvertor(Convertor[int]):
+    """A database id in a path: 1 to 18 digits, so every match fits a signed 64-bit
+    integer (a longer one is no id of ours: 404, not an OverflowError in the driver)."""
+
+    regex = "[0-9]{1,18}"
+
+    def convert(self, value: str) -> int:
+        return int(value)
+
+    def to_string(self, value: int) -> str:
+        return str(value)
+
+
+register_url_convertor("id", IdConvertor())
+
+
+class RequestLimits:
+    """Refuse what a read-only server never needs before any handler runs: a request body
+    (413), a path longer than ``MAX_PATH_CHARS`` (414), more or larger headers than any
+    client sends (431)."""
+
+    def __init__(self, app: ASGIApp):
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            pairs = scope["headers"]
+            if len(pairs) > MAX_HEADERS or sum(len(k) + len(v) for k, v in pairs) > (
+                MAX_HEADER_BYTES
+            ):
+                await _refuse(send, 431, "request headers too large\n")
+                return
+            headers = dict(pairs)
+            length = headers.get(b"content-length", b"0").strip()
+            chunked = b"chunked" in headers.get(b"transfer-encoding", b"").lower()
+            too_big = chunked or not length.isdigit() or int(length) > MAX_BODY_BYTES
+            if too_big:
+                await _refuse(send, 413, "request bodies are not accepted\n")
+                return
+            target = len(scope.get("raw_path") or scope["path"]) + len(scope["query_string"])
+            if target > MAX_PATH_CHARS:
+                await _refuse(send, 414, "URL too long\n")
+                return
+        await self.app(scope, receive, send)
+
+
+async def _refuse(send: Send, status: int, message: str) -> None:
+    body = message.encode()
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [
+                (b"content-type", b"text/plain; charset=utf-8"),
+                (b"content-length", str(len(body)).encode()),
+                (b"connection", b"close"),
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})
 
 
 @dataclass(frozen=True)
 class FeedFile:
-    """One snapshot of a feed file: bytes and mtime read from the same open file."""
+    """One snapshot of a feed file: bytes and mtime read from the same open file, and its
+    gzip representation (the builder's twin file when it matches, else compressed here)."""
 
     body: bytes
     mtime: float
+    gzip_body: bytes | None = None
 
-    @property
+    @cached_property
     def etag(self) -> str:
         return '"' + hashlib.sha256(self.body).hexdigest()[:32] + '"'
 
@@ -67,13 +147,53 @@ class FeedFile:
     def last_modified(self) -> str:
         return formatdate(self.mtime, usegmt=True)
 
+    @cached_property
+    def gzipped(self) -> bytes:
+        return self.gzip_body if self.gzip_body is not None else gzipped(self.body)
 
-def read_feed_file(path: Path) -> FeedFile | None:
+
+class FeedFiles:
+    """Published files by path, read once per change: a request costs one ``stat`` while
+    the file is unchanged (a replaced file has a new inode, mtime or size). The gzip twin
+    the builder wrote is served when it decompresses to the file's bytes. Bounded: the
+    least recently served files are dropped first."""
+
+    def __init__(self, capacity: int = FEED_CACHE_FILES):
+        self._capacity = capacity
+        self._files: OrderedDict[Path, tuple[tuple[int, int, int], FeedFile]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, path: Path) -> FeedFile | None:
+        try:
+            info = path.stat()
+        except (FileNotFoundError, NotADirectoryError):
+            return None
+        key = (info.st_ino, info.st_mtime_ns, info.st_size)
+        with self._lock:
+            cached = self._files.get(path)
+            if cached is not None and cached[0] == key:
+                self._files.move_to_end(path)
+                return cached[1]
+        try:
+            with path.open("rb") as handle:
+                body = handle.read()
+                stat = os.fstat(handle.fileno())
+        except (FileNotFoundError, IsADirectoryError):
+            return None
+        feed = FeedFile(body, stat.st_mtime, _matching_twin(path, body))
+        with self._lock:
+            self._files[path] = ((stat.st_ino, stat.st_mtime_ns, stat.st_size), feed)
+            self._files.move_to_end(path)
+            while len(self._files) > self._capacity:
+                self._files.popitem(last=False)
+        return feed
+
+
+def _matching_twin(path: Path, body: bytes) -> bytes | None:
     try:
-        with path.open("rb") as handle:
-            # fstat on the open file: os.replace may swap the name while we read.
-            return FeedFile(handle.read(), os.fstat(handle.fileno()).st_mtime)
-    except (FileNotFoundError, IsADirectoryError):
+        twin = gzip_path(path).read_bytes()
+        return twin if gzip.decompress(twin) == body else None
+    except (OSError, EOFError, gzip.BadGzipFile):
         return None
 
 
@@ -121,6 +241,7 @@ class Handlers:
         self.config = config
         self.next_run = next_run  # the scheduler's next run per source, inside the service
         self._repository: Repository | None = None
+        self._files = FeedFiles()
 
     @property
     def repository(self) -> Repository:
@@ -139,8 +260,8 @@ class Handlers:
 
     def feed(self, request: Request) -> Response:
         name = request.path_params["name"]
-        match = FEED_NAME.match(name)
-        feed = read_feed_file(self.config.feeds_dir / name) if match else None
+        match = FEED_NAME.fullmatch(name)
+        feed = self._files.get(self.config.feeds_dir / name) if match else None
         if match is None or feed is None:
             return PlainTextResponse(f"no feed {name!r}\n", status_code=404)
         return self._published_file(request, feed, FEED_MEDIA_TYPES[match.group(1)])
@@ -148,16 +269,16 @@ class Handlers:
     def feed_archive(self, request: Request) -> Response:
         """An RFC 5005 archive page: ``/feeds/archive/<feed>/<k>.xml|.atom``."""
         name, page = request.path_params["name"], request.path_params["page"]
-        match = ARCHIVE_PAGE.match(page)
-        valid = match is not None and FEED_NAME.match(f"{name}.xml") is not None
+        match = ARCHIVE_PAGE.fullmatch(page)
+        valid = match is not None and FEED_NAME.fullmatch(f"{name}.xml") is not None
         path = self.config.feeds_dir / ARCHIVE_DIR / name / page
-        document = read_feed_file(path) if valid else None
+        document = self._files.get(path) if valid else None
         if match is None or document is None:
             return PlainTextResponse(f"no archive page {name}/{page}\n", status_code=404)
         return self._published_file(request, document, FEED_MEDIA_TYPES[match.group(1)])
 
     def opml(self, request: Request) -> Response:
-        document = read_feed_file(self.config.feeds_dir / OPML_FILE)
+        document = self._files.get(self.config.feeds_dir / OPML_FILE)
         if document is None:
             return PlainTextResponse("no feeds built yet\n", status_code=404)
         return self._published_file(request, document, OPML_MEDIA_TYPE)
@@ -173,8 +294,8 @@ class Handlers:
         }
         if not_modified(request, (feed.etag, feed.gzip_etag), feed.mtime):
             return Response(status_code=304, headers=headers)
-        # mtime=0 keeps the gzip bytes (and so their ETag) identical across requests.
-        body = gzip.compress(feed.body, mtime=0) if compress else feed.body
+        # Deterministic gzip bytes (mtime=0): their ETag is stable across requests.
+        body = feed.gzipped if compress else feed.body
         if compress:
             headers["Content-Encoding"] = "gzip"
         headers["Content-Type"] = media_type
@@ -182,7 +303,9 @@ class Handlers:
         return Response(b"" if request.method == "HEAD" else body, headers=headers)
 
     def feed_index(self, request: Request) -> Response:
-        names = sorted(p.name for p in self.config.feeds_dir.glob("*") if FEED_NAME.match(p.name))
+        names = sorted(
+            p.name for p in self.config.feeds_dir.glob("*") if FEED_NAME.fullmatch(p.name)
+        )
         items = "".join(
             f'<li><a href="/feeds/{html.escape(n)}">{html.escape(n)}</a></li>' for n in names
         )
@@ -206,7 +329,7 @@ class Handlers:
                 {"status": "error", "database": f"unavailable ({type(exc).__name__})"},
                 status_code=503,
             )
-        feeds = sum(1 for p in self.config.feeds_dir.glob("*") if FEED_NAME.match(p.name))
+        feeds = sum(1 for p in self.config.feeds_dir.glob("*") if FEED_NAME.fullmatch(p.name))
         return JSONResponse({"status": "ok", "database": "ok", "feeds": feeds})
 
     def run_log(self, request: Request) -> Response:
@@ -217,6 +340,14 @@ class Handlers:
             if not _database_error(exc):
                 raise
             return PlainTextResponse(f"{self._problem(exc)}\n", status_code=503)
+        if run is not None and run.launcher == "scrapyd":
+            from monitor.launchers.scrapyd import WorkerError, fetch_log
+
+            try:
+                remote = fetch_log(run, self.config.scrapyd_project)
+            except WorkerError as error:
+                return PlainTextResponse(f"log of crawl run {run_id}: {error}\n", status_code=502)
+            return Response(remote, media_type="text/plain; charset=utf-8")
         if run is None or not run.log_path:
             return PlainTextResponse(f"no log for crawl run {run_id}\n", status_code=404)
         try:
@@ -329,12 +460,12 @@ def create_app(config: Config, next_run: NextRun | None = None) -> Starlette:
         Route(f"/{OPML_FILE}", handlers.opml, methods=read_only),
         Route(f"/feeds/{ARCHIVE_DIR}/{{name}}/{{page}}", handlers.feed_archive, methods=read_only),
         Route("/archive", handlers.archive, methods=read_only, middleware=gzipped),
-        Route("/stories/{story_id:int}", handlers.story, methods=read_only, middleware=gzipped),
+        Route("/stories/{story_id:id}", handlers.story, methods=read_only, middleware=gzipped),
         Route("/healthz", handlers.healthz, methods=read_only),
         Route("/metrics", handlers.metrics, methods=read_only),
-        Route("/runs/{run_id:int}/log", handlers.run_log, methods=read_only, middleware=gzipped),
+        Route("/runs/{run_id:id}/log", handlers.run_log, methods=read_only, middleware=gzipped),
     ]
-    return Starlette(routes=routes)
+    return Starlette(routes=routes, middleware=[Middleware(RequestLimits)])
 
 
 def serve(config: Config, host: str | None = None, port: int | None = None) -> None:

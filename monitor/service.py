@@ -47,10 +47,15 @@ class ServiceHooks:
         self._lock = threading.Lock()
 
     def rebuild_feeds(self) -> None:
-        from monitor.feeds import build_feeds
+        from monitor.feeds import FeedWriteError, build_feeds
 
         with self._lock:
-            changed = build_feeds(self.config, self.repository, self.sources)
+            try:
+                changed = build_feeds(self.config, self.repository, self.sources)
+            except FeedWriteError as error:
+                # The service keeps serving the previous files and tries again next time.
+                logger.error("%s", error)
+                return
         if changed:
             logger.info("feeds rebuilt: %d files changed", len(changed))
 
@@ -91,26 +96,35 @@ def run_service(config: Config) -> None:
     from monitor.scheduler import close_dead_runs
     from monitor.server import create_app
     from monitor.sources import list_sources
-    from monitor.threaded import bind_socket
+    from monitor.threaded import bind_socket, server_config
 
     _configure_logging()
     sock = bind_socket(config.http_host, config.http_port)
     try:
         upgrade(config.db_url)
         repository = Repository(config.db_url)
-        for run in close_dead_runs(repository, config.crawl_timeout_minutes * 60):
+        remote_alive = None
+        if config.launcher == "scrapyd":
+            from db.coordination import Coordination
+            from monitor.launchers.scrapyd import ScrapydLauncher
+
+            remote_alive = ScrapydLauncher(config, Coordination(config.db_url)).alive
+        timeout = config.crawl_timeout_minutes * 60
+        for run in close_dead_runs(repository, timeout, remote_alive=remote_alive):
             logger.warning(
-                "%s: run %d (pid %s) was left unfinished by a dead process: recorded as "
+                "%s: run %d (%s) was left unfinished by a crawl that is gone: recorded as "
                 "interrupted",
                 run.spider,
                 run.id,
-                run.pid,
+                f"job {run.job_id} on {run.worker}"
+                if run.launcher == "scrapyd"
+                else f"pid {run.pid}",
             )
         hooks = ServiceHooks(config, repository, list_sources(config))
         hooks.rebuild_feeds()  # serve current feeds from the first request on
         scheduler = build_scheduler(config, hooks)
         server = uvicorn.Server(
-            uvicorn.Config(
+            server_config(
                 create_app(config, next_run=scheduler.next_run_time),
                 log_level="info",
                 lifespan="off",

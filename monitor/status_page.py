@@ -15,6 +15,7 @@ from db.models import Article, CrawlRun
 from db.repository import Repository
 from monitor.health import NextRun, SourceHealth, evaluate, format_time, format_timedelta
 from scraper.config import Config
+from scraper.urls import absolute_url
 
 CHART_RUNS = 20
 NEWEST_ITEMS = 20
@@ -279,7 +280,7 @@ def _article_row(article: Article, labels: dict[str, str]) -> str:
 
 def _safe_href(url: str) -> str | None:
     """Only http(s) links: a source must not smuggle ``javascript:`` into our page."""
-    return url if url.lower().startswith(("https://", "http://")) else None
+    return absolute_url(url, url)
 
 
 def _number(value: int | None) -> str:

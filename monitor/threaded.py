@@ -9,6 +9,7 @@ from __future__ import annotations
 import socket
 import threading
 import time
+from collections.abc import Callable
 from typing import Self
 
 import uvicorn
@@ -19,7 +20,9 @@ from monitor.errors import EXIT_ENVIRONMENT, Problem
 
 def bind_socket(host: str, port: int) -> socket.socket:
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM)
+    # IPPROTO_TCP named: asyncio sets TCP_NODELAY only on such sockets; without it a small
+    # response body waits for the delayed ACK of its headers (40 ms on Linux).
+    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     try:
         sock.bind((host, port))
@@ -33,11 +36,41 @@ def bind_socket(host: str, port: int) -> socket.socket:
     return sock
 
 
-def serve_foreground(app: ASGIApp, host: str, port: int, **options: object) -> None:
-    """uvicorn in the foreground on a socket bound first (``serve``, ``replay``)."""
+# Request line plus headers beyond this are refused by h11 (400) before the app sees them.
+MAX_HEAD_BYTES = 16 * 1024
+# Connections handled at once; beyond it uvicorn answers 503 at once instead of queueing
+# without bound.
+MAX_CONNECTIONS = 256
+
+
+def server_config(app: ASGIApp, **options: object) -> uvicorn.Config:
+    """The one uvicorn configuration of every server the project runs: the pure-Python h11
+    parser with a bounded request head, bounded concurrency, idle connections closed."""
+    settings: dict[str, object] = {
+        "http": "h11",
+        "h11_max_incomplete_event_size": MAX_HEAD_BYTES,
+        "limit_concurrency": MAX_CONNECTIONS,
+        "timeout_keep_alive": 5,
+        "server_header": False,
+    }
+    settings.update(options)
+    return uvicorn.Config(app, **settings)  # type: ignore[arg-type]
+
+
+def serve_foreground(
+    app: ASGIApp,
+    host: str,
+    port: int,
+    on_server: Callable[[uvicorn.Server], None] | None = None,
+    **options: object,
+) -> None:
+    """uvicorn in the foreground on a socket bound first (``serve``, ``replay``);
+    ``on_server`` sees the server before it runs (the replay's raw faults use it)."""
     sock = bind_socket(host, port)
     try:
-        server = uvicorn.Server(uvicorn.Config(app, **options))  # type: ignore[arg-type]
+        server = uvicorn.Server(server_config(app, **options))
+        if on_server is not None:
+            on_server(server)
         server.run(sockets=[sock])
     finally:
         sock.close()
@@ -49,7 +82,7 @@ class ThreadedServer:
     def __init__(self, app: ASGIApp, host: str, port: int):
         self._socket = bind_socket(host, port)
         self.host, self.port = self._socket.getsockname()[:2]
-        self._server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off"))
+        self._server = uvicorn.Server(server_config(app, log_level="warning", lifespan="off"))
         self._thread = threading.Thread(
             target=self._server.run, kwargs={"sockets": [self._socket]}, daemon=True
         )

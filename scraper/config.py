@@ -9,11 +9,14 @@ from __future__ import annotations
 import difflib
 import os
 import re
+import sys
 import tomllib
+import zipfile
 from collections.abc import Iterable, Mapping, Sequence
 from functools import lru_cache
+from importlib import resources
 from pathlib import Path
-from typing import Any, get_args, get_origin
+from typing import Any, Literal, get_args, get_origin
 
 from pydantic import (
     AliasChoices,
@@ -34,11 +37,16 @@ from scraper.sources import SourceError, SourceSpec, builtin_specs, check_overri
 
 CONFIG_ENV = "CLUSTERWATCH_CONFIG"
 DEFAULT_CONFIG_FILE = "clusterwatch.toml"
-FEED_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]*$")
+# A feed name becomes a file name and a URL path segment: a safe charset, bounded length.
+NAME_MAX = 64
+FEED_NAME = re.compile(rf"^[A-Za-z0-9][A-Za-z0-9_-]{{0,{NAME_MAX - 1}}}$")
 ENV_PREFIX = "CLUSTERWATCH_"
 # CLUSTERWATCH_* variables that are not settings: the config file's path, and the trigger
 # the scheduler hands to its crawl processes.
-NON_SETTING_ENV = frozenset({CONFIG_ENV, "CLUSTERWATCH_TRIGGER"})
+NON_SETTING_ENV = frozenset({CONFIG_ENV, "CLUSTERWATCH_TRIGGER", "CLUSTERWATCH_JOB_ID"})
+# The operator's TOML as deployed inside a worker's egg (``clusterwatch workers deploy``):
+# read when neither $CLUSTERWATCH_CONFIG nor ./clusterwatch.toml is there.
+DEPLOYED_CONFIG = "deployed.toml"
 
 # The ids of the health rules (``monitor.health.rules``; a test keeps both in step). Listed
 # here so the config can refuse a misspelt ``skip_rules`` entry without importing monitor/.
@@ -47,6 +55,7 @@ HEALTH_RULE_IDS = (
     "entry.unreachable",
     "entry.failed",
     "extraction.failed",
+    "articles.fetch_failed",
     "extraction.nothing_stored",
     "extraction.drift",
     "fields.coverage",
@@ -106,6 +115,8 @@ class HealthThresholds(BaseModel):
     # Over the article pages a run fetched, not over the items that survived validation.
     min_field_coverage: float = Field(default=0.9, ge=0, le=1)
     max_extraction_failure_share: float = Field(default=0.2, ge=0, le=1)
+    # Article requests that got no usable answer (status, timeout, reset, redirect loop …).
+    max_fetch_failure_share: float = Field(default=0.2, ge=0, le=1)
     max_fallback_share: float = Field(default=0.5, ge=0, le=1)
     stale_after_intervals: float = Field(default=2.0, gt=0)
     skip_rules: list[str] = []  # rule ids (see `monitor.health.rules`) not applied here
@@ -190,6 +201,13 @@ class Config(BaseSettings):
     feed_rebuild_minutes: float = Field(default=15, gt=0)
     jitter_seconds: int = Field(default=60, ge=0)
     alert_urls: list[str] = []
+    # How crawls start: "local" (a `scrapy crawl` process here) or "scrapyd" (a job on one
+    # of the Scrapyd workers below, the one with the most free slots).
+    launcher: Literal["local", "scrapyd"] = "local"
+    scrapyd_urls: list[str] = []
+    scrapyd_project: str = "clusterwatch"
+    # Crawls one worker runs at once (its Scrapyd max_proc; daemonstatus.json omits it).
+    scrapyd_slots: int = Field(default=4, gt=0)
     # [sources.<name>]: an override of a built-in source (any field) or a new source.
     sources: dict[str, dict[str, Any]] = {}
     feeds: dict[str, FeedDefinition] = {}
@@ -208,10 +226,10 @@ class Config(BaseSettings):
         cls, value: dict[str, FeedDefinition]
     ) -> dict[str, FeedDefinition]:
         for name in value:
-            if not FEED_NAME.match(name):
+            if not FEED_NAME.fullmatch(name):
                 raise ValueError(
-                    f"feed name {name!r}: use letters, digits, '-' and '_' (it becomes "
-                    f"/feeds/{name}.xml)"
+                    f"feed name {name[:80]!r}: use up to {NAME_MAX} letters, digits, '-' and '_' "
+                    f"(it becomes /feeds/<name>.xml)"
                 )
         return value
 
@@ -235,7 +253,18 @@ class Config(BaseSettings):
         file_secret_settings: PydanticBaseSettingsSource,
     ) -> tuple[PydanticBaseSettingsSource, ...]:
         # Precedence: explicit arguments > environment > TOML file > defaults.
-        return (init_settings, env_settings, TomlConfigSettingsSource(settings_cls, config_path()))
+        path = config_path()
+        if path is None:
+            deployed = deployed_config()
+            if deployed is not None:
+                from pydantic_settings import InitSettingsSource
+
+                return (
+                    init_settings,
+                    env_settings,
+                    InitSettingsSource(settings_cls, init_kwargs=deployed),
+                )
+        return (init_settings, env_settings, TomlConfigSettingsSource(settings_cls, path))
 
     @property
     def db_url(self) -> str:
@@ -263,10 +292,6 @@ class Config(BaseSettings):
     def feeds_dir(self) -> Path:
         return self.data_dir / "feeds"
 
-    @property
-    def httpcache_dir(self) -> Path:
-        return self.data_dir / "httpcache"
-
     def source_specs(self) -> dict[str, SourceSpec]:
         """Every source (built-in ones with their overrides, and configured ones), by name."""
         return registry(self.sources)
@@ -289,6 +314,26 @@ def config_path() -> Path | None:
         return path
     default = Path(DEFAULT_CONFIG_FILE)
     return default if default.is_file() else None
+
+
+def deployed_config() -> dict[str, Any] | None:
+    """The TOML a worker's egg carries (``scraper/deployed.toml``), if one is active.
+
+    Scrapyd puts the deployed egg on ``sys.path``; it is looked for there, not only in the
+    imported ``scraper`` package, because a worker with clusterwatch installed imports the
+    installed copy first.
+    """
+    resource = resources.files("scraper").joinpath(DEPLOYED_CONFIG)
+    if resource.is_file():
+        return tomllib.loads(resource.read_text("utf-8"))
+    member = f"scraper/{DEPLOYED_CONFIG}"
+    for entry in sys.path:
+        if not entry.endswith(".egg") or not zipfile.is_zipfile(entry):
+            continue
+        with zipfile.ZipFile(entry) as egg:
+            if member in egg.namelist():
+                return tomllib.loads(egg.read(member).decode("utf-8"))
+    return None
 
 
 @lru_cache(maxsize=1)

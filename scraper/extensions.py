@@ -23,12 +23,22 @@ from twisted.internet.task import LoopingCall
 from db.engine import mask_secrets, mask_url
 from db.migrate import SchemaOutOfDate, ensure_schema
 from db.repository import Repository
+from scraper.middlewares import DROPPED
 
 logger = logging.getLogger(__name__)
 
 TRIGGER_ENV = "CLUSTERWATCH_TRIGGER"  # set by the scheduler; a bare `scrapy crawl` is "manual"
+JOB_ID_ENV = "CLUSTERWATCH_JOB_ID"  # the launcher's id of this crawl
+# A launcher may give these as `-s` settings instead (Scrapyd jobs get no environment).
+TRIGGER_SETTING = TRIGGER_ENV
+JOB_ID_SETTING = JOB_ID_ENV
+LAUNCHER_SETTING = "CLUSTERWATCH_RUN_LAUNCHER"  # local | scrapyd
+WORKER_SETTING = "CLUSTERWATCH_RUN_WORKER"  # the Scrapyd URL the job runs on
 RUN_ID_STAT = "clusterwatch/run_id"
 HOST_STAT = "clusterwatch/host"  # which machine runs the crawl (restart safety reads it)
+# Which process runs it: boot id and the pid's start time, so a reused pid (a container
+# restart hands out the same small pids again) is not taken for the crawl that is gone.
+PROCESS_STAT = "clusterwatch/process"
 # Scrapy commands that crawl a page or two to look at them: not runs of the source, so they
 # write no crawl-log row (health would take them for the source's last run).
 NOT_A_RUN = frozenset({"shell", "parse", "check", "fetch", "view", "bench"})
@@ -83,11 +93,20 @@ class CrawlLog:
         self.stats: StatsCollector = crawler.stats
         self.repository = repository
         spider = crawler.spidercls.name
-        trigger = os.environ.get(TRIGGER_ENV, "manual")
+        settings = crawler.settings
+        trigger = settings.get(TRIGGER_SETTING) or os.environ.get(TRIGGER_ENV, "manual")
         self.run_id = repository.start_run(spider, trigger, None, os.getpid())
         host = socket.gethostname()
-        repository.update_run(self.run_id, stats={HOST_STAT: host})
-        self.stats.set_value(HOST_STAT, host)
+        identity = {HOST_STAT: host, PROCESS_STAT: process_identity(os.getpid())}
+        repository.update_run(
+            self.run_id,
+            stats=identity,
+            launcher=settings.get(LAUNCHER_SETTING) or "local",
+            worker=settings.get(WORKER_SETTING) or host,
+            job_id=settings.get(JOB_ID_SETTING) or os.environ.get(JOB_ID_ENV) or None,
+        )
+        for key, value in identity.items():
+            self.stats.set_value(key, value)
         stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
         self.log_path = (logs_dir / spider / f"{stamp}-run{self.run_id}.log").resolve()
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
@@ -157,14 +176,29 @@ class CrawlLog:
         try:
             self.repository.finish_run(self.run_id, finish_reason=reason, **run_summary(self.stats))
             logger.info(
-                "crawl run %s finished: %s",
+                "crawl run %s finished: %s; dropped requests: %s",
                 self.run_id,
                 reason,
+                dropped_words(self.stats.get_stats()),
                 extra={CRAWLER_RECORD: self.crawler},
             )
         finally:
             logging.getLogger().removeHandler(self.handler)
             self.handler.close()
+
+
+def process_identity(pid: int) -> str | None:
+    """``<boot id>:<start time in clock ticks>`` of process ``pid`` (Linux /proc), or None
+    when the process is gone or the platform has no /proc: then only the pid can be
+    compared."""
+    try:
+        boot = Path("/proc/sys/kernel/random/boot_id").read_text("ascii").strip()
+        stat = Path(f"/proc/{pid}/stat").read_text("ascii", "replace")
+    except OSError:
+        return None
+    # Field 22 (starttime); the command name (field 2) may hold spaces and parentheses.
+    fields = stat.rsplit(")", 1)[-1].split()
+    return f"{boot}:{fields[19]}" if len(fields) > 19 else None
 
 
 def _describe(error: BaseException, url: str) -> str:
@@ -176,6 +210,12 @@ def _describe(error: BaseException, url: str) -> str:
         text = str(orig).strip().splitlines()[0] if str(orig).strip() else type(orig).__name__
         return mask_secrets(f"database {mask_url(url)}: {text}", url)
     return mask_secrets(str(error), url)
+
+
+def dropped_words(stats: dict[str, Any]) -> str:
+    """``offsite 1, robots 2`` (requests dropped on purpose, by reason) or ``none``."""
+    found = sorted((k.removeprefix(DROPPED), v) for k, v in stats.items() if k.startswith(DROPPED))
+    return ", ".join(f"{reason} {n}" for reason, n in found) or "none"
 
 
 def run_summary(stats: StatsCollector) -> dict[str, Any]:

@@ -30,6 +30,12 @@ SCRAPY_ONLY = frozenset(
         "CLUSTERWATCH_STORY_SOURCE_ORDER",
         "CLUSTERWATCH_STORY_EDITED_JACCARD",
         "CLUSTERWATCH_STORY_EDITED_CONTAINMENT",
+        "CLUSTERWATCH_RETRY_AFTER_MAX",
+        # What a launcher tells its crawl (scraper.extensions.CrawlLog records them).
+        "CLUSTERWATCH_TRIGGER",
+        "CLUSTERWATCH_JOB_ID",
+        "CLUSTERWATCH_RUN_LAUNCHER",
+        "CLUSTERWATCH_RUN_WORKER",
     }
 )
 
@@ -71,8 +77,6 @@ def scrapy_settings(config: Config) -> dict[str, Any]:
         "DOWNLOAD_MAXSIZE": config.max_page_bytes,
         "DOWNLOAD_WARNSIZE": config.max_page_bytes // 2,
         "AUTOTHROTTLE_ENABLED": config.autothrottle and not config.mirror,
-        # -- the HTTP cache lives in the data dir --------------------------------------------
-        "HTTPCACHE_DIR": str(config.httpcache_dir.resolve()),
         # Replay mode: the download handler routes to the mirror (it switches itself off,
         # NotConfigured, without one; then Scrapy's own handler downloads).
         "DOWNLOAD_HANDLERS": (
@@ -107,6 +111,7 @@ AUTOTHROTTLE_START_DELAY = 1.0
 AUTOTHROTTLE_TARGET_CONCURRENCY = 1.0
 RETRY_ENABLED = True
 RETRY_TIMES = 2
+CLUSTERWATCH_RETRY_AFTER_MAX = 60.0  # seconds a 429/503 Retry-After is waited for, at most
 COOKIES_ENABLED = True
 # No consoles into a crawl process: telnet, and Scrapy 2.19's remote control (which runs
 # Python code posted to it over HTTP).
@@ -115,8 +120,12 @@ REMOTE_CONTROL_ENABLED = False
 
 # -- conditional GET for feeds and listings (RFC2616 policy; see DESIGN.md for the traps) -----
 HTTPCACHE_ENABLED = True
-HTTPCACHE_POLICY = "scrapy.extensions.httpcache.RFC2616Policy"
-HTTPCACHE_STORAGE = "scrapy.extensions.httpcache.FilesystemCacheStorage"
+# RFC2616Policy that stores only complete, decodable 2xx answers and always revalidates
+# (scraper/httpcache.py: why each change).
+HTTPCACHE_POLICY = "scraper.httpcache.VerifiedRFC2616Policy"
+# The storage, separate from the policy: in the store, not on one machine's disk, so a
+# recrawl on any worker revalidates (scraper/cachestorage.py).
+HTTPCACHE_STORAGE = "scraper.cachestorage.DatabaseCacheStorage"
 HTTPCACHE_IGNORE_RESPONSE_CACHE_CONTROLS = ["no-cache", "no-store"]
 HTTPCACHE_GZIP = True
 
@@ -126,6 +135,18 @@ ADDONS = {
 }
 DOWNLOADER_MIDDLEWARES = {
     "scraper.middlewares.KnownArticleMiddleware": 50,
+    # Scrapy's own, subclassed: drops counted by reason, RFC 9309 robots.txt errors,
+    # Retry-After, and a cache that never serves a stale copy for an error.
+    "scrapy.downloadermiddlewares.offsite.OffsiteMiddleware": None,
+    "scraper.middlewares.OffsiteMiddleware": 51,
+    "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
+    "scraper.middlewares.RobotsTxtMiddleware": 100,
+    "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
+    "scraper.middlewares.RetryAfterMiddleware": 550,
+    "scrapy.downloadermiddlewares.redirect.RedirectMiddleware": None,
+    "scraper.middlewares.RedirectMiddleware": 600,
+    "scrapy.downloadermiddlewares.httpcache.HttpCacheMiddleware": None,
+    "scraper.httpcache.NoStaleHttpCacheMiddleware": 900,
     "scraper.middlewares.UpstreamStatsMiddleware": 950,
 }
 ITEM_PIPELINES = {

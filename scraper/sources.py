@@ -30,7 +30,8 @@ from scrapy.utils.misc import walk_modules_iter
 from scraper.extract import ExtractionRules
 
 SPEC_MODULES = ("spiders",)
-NAME_PATTERN = r"^[a-z][a-z0-9_]*$"
+# A source name is a feed name, a file name and a crawl_runs.spider value (64 characters).
+NAME_PATTERN = r"^[a-z][a-z0-9_]{0,63}$"
 
 
 def _compiles(pattern: str) -> str:
@@ -213,7 +214,9 @@ def registry(overrides: Mapping[str, BaseModel | Mapping[str, Any]]) -> dict[str
     and the sources the configuration declares."""
     specs = builtin_specs()
     for name, override in overrides.items():
-        if not re.match(NAME_PATTERN, name):
-            raise SourceError(f"[sources.{name}]: a source name is lower-case letters, digits, _")
+        if not re.fullmatch(NAME_PATTERN, name):
+            raise SourceError(
+                f"[sources.{name[:80]}]: a source name is up to 64 lower-case letters, digits, _"
+            )
         specs[name] = merge(specs.get(name), name, override)
     return dict(sorted(specs.items()))

@@ -19,20 +19,31 @@ from functools import cached_property
 from typing import Any, ClassVar, Self
 
 import feedparser
-from scrapy import Request, Spider
+from scrapy import Request, Spider, signals
 from scrapy.crawler import Crawler
-from scrapy.exceptions import IgnoreRequest
+from scrapy.exceptions import (
+    CannotResolveHostError,
+    DownloadCancelledError,
+    DownloadConnectionRefusedError,
+    DownloadFailedError,
+    DownloadTimeoutError,
+    IgnoreRequest,
+    ResponseDataLossError,
+)
 from scrapy.http import Response, TextResponse
 from scrapy.spidermiddlewares.httperror import HttpError
 from scrapy.utils.reactor import is_asyncio_reactor_installed
 from scrapy.utils.sitemap import Sitemap
 from twisted.internet.error import (
+    ConnectionDone,
+    ConnectionLost,
     ConnectionRefusedError,
     DNSLookupError,
     TCPTimedOutError,
     TimeoutError,
 )
 from twisted.python.failure import Failure
+from twisted.web.client import ResponseFailed, ResponseNeverReceived
 
 from db.models import Article
 from db.repository import FailedPage, Repository
@@ -46,8 +57,11 @@ from scraper.extract import (
     parse_date,
 )
 from scraper.extract.furniture import MIN_PAGES, MIN_SHARE, TemplateLines
+from scraper.extract.page import Undecodable, repaired_content_type
+from scraper.httpcache import incomplete
 from scraper.items import EXPORT_FIELDS, Announcement
-from scraper.middlewares import CANONICAL, KIND
+from scraper.middlewares import CANONICAL, DROPPED, KIND, Dropped
+from scraper.pipelines import MIN_TEXT_CHARS, is_announcement
 from scraper.pool import (
     INLINE_SETTING,
     POOL,
@@ -71,6 +85,13 @@ DEFAULT_BACKOFF_HOURS = (24.0, 168.0, 672.0)  # 1 day, 1 week, 4 weeks
 # Template lines are re-read from the store while a crawl learns them.
 TEMPLATE_REFRESH_SECONDS = 5.0
 KEPT_HEADERS = ("Content-Type", "Content-Language", "Last-Modified", "ETag")
+# Stats of this module read by health rules and the next run.
+ENTRY_FAILURES = "clusterwatch/entry/failures"
+# Listing pages reached by pagination that failed: the next run requests them directly,
+# since pagination from page 1 stops at a page holding only known links.
+PENDING_PAGES = "clusterwatch/entry/pending_pages"
+FETCH_CAUSES = "clusterwatch/articles/fetch_causes"  # {cause: count} of failed article fetches
+MAX_PENDING_PAGES = 50
 
 
 class SourceSpider(Spider):
@@ -100,6 +121,7 @@ class SourceSpider(Spider):
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> Self:
         spider = super().from_crawler(crawler, *args, **kwargs)
         spider.allowed_domains = list(cls.hosts)
+        crawler.signals.connect(spider.request_dropped, signal=signals.request_dropped)
         return spider
 
     @classmethod
@@ -169,6 +191,8 @@ class SourceSpider(Spider):
                 )
                 request.meta[LISTING_DATE] = row.listing_date
                 yield request
+        for url in self._pending_pages():
+            yield self._entry_request(url, "listing", self.parse_listing)
         for kind, urls, callback in (
             ("feed", self.feeds, self.parse_feed),
             ("listing", self.listings, self.parse_listing),
@@ -178,6 +202,17 @@ class SourceSpider(Spider):
                 if kind == "feed":
                     self._feeds_seen.add(clean_url(url))
                 yield self._entry_request(url, kind, callback)
+
+    def _pending_pages(self) -> list[str]:
+        """Listing pages the previous run could not read (see PENDING_PAGES)."""
+        previous = self.repository.last_run(self.name, finished_only=True)
+        pages = (previous.stats or {}).get(PENDING_PAGES) if previous is not None else None
+        declared = {clean_url(u) for u in self.listings}
+        found = [str(u) for u in pages or [] if clean_url(str(u)) not in declared]
+        if found:
+            self.log_.info("requesting %d listing pages the last run could not read", len(found))
+            self.crawler.stats.inc_value("clusterwatch/entry/pending_retried", len(found))
+        return found[:MAX_PENDING_PAGES]
 
     def _entry_request(
         self, url: str, kind: str, callback: Any, discovered: bool = False
@@ -192,20 +227,37 @@ class SourceSpider(Spider):
             meta={KIND: kind, DISCOVERED: discovered},
         )
 
-    def _entry_ok(self, response: Response) -> None:
-        if not response.meta.get(DISCOVERED):
+    def _entry_ok(self, response: Response, problem: str | None = None) -> None:
+        """An entry point answered: counted as working, or — when its answer is unusable
+        (cut off, not a feed, malformed) — as failed with the cause."""
+        problem = problem or incomplete(response)
+        if problem is not None:
+            self._entry_failure(
+                response.url,
+                response.meta.get(KIND, "entry"),
+                problem,
+                bool(response.meta.get(DISCOVERED)),
+            )
+        elif not response.meta.get(DISCOVERED):
             self.crawler.stats.inc_value("clusterwatch/entry/ok")
 
     def parse_feed(self, response: Response) -> Iterator[Request]:
-        self._entry_ok(response)
         parsed = feedparser.parse(response.body)
-        if parsed.bozo and not parsed.entries:
-            self.log_.error(
-                "feed %s is not a readable RSS/Atom feed: %s",
-                response.url,
-                parsed.get("bozo_exception"),
+        content_type = (response.headers.get("Content-Type") or b"").decode("latin-1")
+        if not parsed.version and not parsed.entries:
+            self._entry_ok(
+                response, f"feed is not RSS/Atom ({content_type or 'no Content-Type'} answer)"
             )
             return
+        error = parsed.get("bozo_exception")
+        if parsed.bozo and not isinstance(error, feedparser.CharacterEncodingOverride):
+            # The entries read before the error are real links and are used; the feed
+            # still counts as failed, so health shows it.
+            self._entry_ok(
+                response, f"feed is malformed ({error}); {len(parsed.entries)} entries read"
+            )
+        else:
+            self._entry_ok(response)
         urls = []
         for entry in parsed.entries:
             link = entry.get("link")
@@ -272,12 +324,12 @@ class SourceSpider(Spider):
                 yield self._entry_request(url, "feed", self.parse_feed, discovered=True)
 
     def parse_sitemap(self, response: Response) -> Iterator[Request]:
-        self._entry_ok(response)
         try:
             sitemap = Sitemap(response.body)
         except Exception as error:  # lxml raises several types on broken XML
-            self.log_.error("sitemap %s is not readable: %s", response.url, error)
+            self._entry_ok(response, f"sitemap is not readable: {error}")
             return
+        self._entry_ok(response)
         locs = [entry["loc"] for entry in sitemap if entry.get("loc")]
         if sitemap.type == "sitemapindex":
             own = set(self.hosts)
@@ -349,6 +401,12 @@ class SourceSpider(Spider):
         listing_date = response.meta.get(LISTING_DATE)
         hints = DateHints(feed=feed_date, listing=listing_date)
         headers = _kept_headers(response)
+        cut = incomplete(response)
+        if cut is not None:
+            # Never stored, not even for re-extraction: a cut-off page would extract as a
+            # shorter article. Refetched after the back-off.
+            self._failed(canonical, response.url, cut, "page", hints=hints)
+            return
         if not isinstance(response, TextResponse):
             self._failed(
                 canonical,
@@ -360,6 +418,22 @@ class SourceSpider(Spider):
                 hints=hints,
             )
             return
+        encoding = response.encoding
+        try:
+            repaired = repaired_content_type(response.body, headers.get("Content-Type"))
+        except Undecodable as error:
+            self._failed(canonical, response.url, f"undecodable text: {error}", "page", hints=hints)
+            return
+        if repaired is not None:
+            self.log_.warning(
+                "%s is not valid %s: decoded as %s",
+                response.url,
+                headers.get("Content-Type", "UTF-8"),
+                repaired,
+            )
+            self.crawler.stats.inc_value("clusterwatch/decoding/repaired")
+            headers["Content-Type"] = repaired  # re-extraction decodes it the same way
+            encoding = repaired.rpartition("=")[2]
         job = PageJob(
             response.body,
             response.url,
@@ -381,15 +455,30 @@ class SourceSpider(Spider):
                 f"extraction failed: {message}",
                 field,
                 body=response.body,
-                encoding=response.encoding,
+                encoding=encoding,
                 headers=headers,
                 hints=hints,
             )
             return
         assert isinstance(outcome, Prepared)
         item = self._announcement(
-            extracted, response.url, canonical, response.body, response.encoding, headers, hints
+            extracted, response.url, canonical, response.body, encoding, headers, hints
         )
+        if not is_announcement(item):
+            # A page that is not the article (a maintenance or error page answering 200):
+            # remembered as failed and retried, not dropped and forgotten.
+            self._failed(
+                canonical,
+                response.url,
+                f"not an article: {'no title' if not item.title else 'text'} "
+                f"({len(item.text)} characters; an article has {MIN_TEXT_CHARS} or more)",
+                "page",
+                body=response.body,
+                encoding=encoding,
+                headers=headers,
+                hints=hints,
+            )
+            return
         item.prepared = outcome
         yield item
 
@@ -462,9 +551,7 @@ class SourceSpider(Spider):
                     row.canonical_url, self.rules_version, str(error)
                 )
                 continue
-            self.crawler.stats.inc_value("clusterwatch/articles/recovered")
-            self.log_.info("recovered failed page %s by re-extraction", row.url)
-            yield self._announcement(
+            item = self._announcement(
                 extracted,
                 row.url,
                 row.canonical_url,
@@ -473,6 +560,14 @@ class SourceSpider(Spider):
                 dict(row.raw_headers or {}),
                 stored_hints(row),
             )
+            if not is_announcement(item):  # still not an article: wait for the back-off
+                self.repository.mark_rules_version(
+                    row.canonical_url, self.rules_version, "not an article"
+                )
+                continue
+            self.crawler.stats.inc_value("clusterwatch/articles/recovered")
+            self.log_.info("recovered failed page %s by re-extraction", row.url)
+            yield item
 
     def _failed(
         self,
@@ -520,48 +615,95 @@ class SourceSpider(Spider):
         request = getattr(failure, "request", None)
         url = request.url if request is not None else "?"
         kind = request.meta.get(KIND, "entry") if request is not None else "entry"
-        cause = failure_cause(failure, url, kind)
+        discovered = request is not None and bool(request.meta.get(DISCOVERED))
+        self._entry_failure(url, kind, failure_cause(failure, url, kind), discovered)
+
+    def _entry_failure(self, url: str, kind: str, cause: str, discovered: bool) -> None:
         stats = self.crawler.stats
-        if request is not None and request.meta.get(DISCOVERED):
+        if discovered:
             # A feed a page announced is a bonus, not the source's contract: say so, no error.
             self.log_.warning("discovered feed %s failed: %s", url, cause)
             stats.inc_value("clusterwatch/entry/discovered_failed")
             return
         self.log_.error("entry point %s failed: %s", url, cause)
         stats.inc_value("clusterwatch/entry_failed")
-        failures = list(stats.get_value("clusterwatch/entry/failures") or [])
+        failures = list(stats.get_value(ENTRY_FAILURES) or [])
         failures.append({"url": url, "kind": kind, "cause": cause})
-        stats.set_value("clusterwatch/entry/failures", failures)
+        stats.set_value(ENTRY_FAILURES, failures)
+        if kind == "listing" and clean_url(url) not in {clean_url(u) for u in self.listings}:
+            pending = list(stats.get_value(PENDING_PAGES) or [])
+            if url not in pending:
+                stats.set_value(PENDING_PAGES, [*pending, url])
 
     def article_failed(self, failure: Failure) -> None:
-        if failure.check(IgnoreRequest) and not failure.check(HttpError):
-            return  # known article or robots.txt: counted where it was decided
         request = getattr(failure, "request", None)
         if request is None:
             return
-        self.crawler.stats.inc_value("clusterwatch/article_failed")
+        dropped = failure.value
+        if isinstance(dropped, Dropped):
+            if dropped.reason == "robots":  # the site's policy, not a failure: counted
+                self.log_.info("article %s not fetched: %s", request.url, dropped.cause)
+                return
+        elif failure.check(IgnoreRequest) and not failure.check(HttpError):
+            return  # a known article: counted where it was decided
+        self._article_fetch_failed(request, failure_cause(failure, request.url, "article"))
+
+    def _article_fetch_failed(self, request: Request, cause: str) -> None:
+        stats = self.crawler.stats
+        stats.inc_value("clusterwatch/article_failed")
+        causes = dict(stats.get_value(FETCH_CAUSES) or {})
+        causes[cause] = causes.get(cause, 0) + 1
+        stats.set_value(FETCH_CAUSES, causes)
+        url = (request.meta.get("redirect_urls") or [request.url])[0]  # as linked
         self._failed(
-            request.meta.get(CANONICAL) or self.canonical(request.url),
-            request.url,
-            failure_cause(failure, request.url, "article"),
+            request.meta.get(CANONICAL) or self.canonical(url),
+            url,
+            cause,
             "fetch",
             hints=DateHints(
                 feed=request.meta.get(FEED_DATE), listing=request.meta.get(LISTING_DATE)
             ),
         )
 
+    def request_dropped(self, request: Request, spider: Spider) -> None:
+        """The scheduler dropped a request as a duplicate. A redirect back to a URL of its
+        own chain is a redirect loop: for an article or entry point, a failure."""
+        chain = request.meta.get("redirect_urls") or []
+        if clean_url(request.url) not in {clean_url(u) for u in chain}:
+            self.crawler.stats.inc_value(DROPPED + "duplicate")
+            return
+        self.crawler.stats.inc_value(DROPPED + "redirect_loop")
+        cause = f"redirect loop: {chain[0]} redirects back to itself via {len(chain)} hops"
+        kind = request.meta.get(KIND)
+        if kind == "article":
+            self._article_fetch_failed(request, cause)
+        elif kind in ("feed", "listing", "sitemap"):
+            self._entry_failure(chain[0], kind, cause, bool(request.meta.get(DISCOVERED)))
+
 
 def failure_cause(failure: Failure, url: str, kind: str) -> str:
     """A failed request in words, for the crawl log and the health verdict."""
     host = host_of(url)
+    if isinstance(failure.value, Dropped):
+        return failure.value.cause
     if isinstance(failure.value, HttpError):
         return f"{kind} answered HTTP {failure.value.response.status}"
-    if failure.check(DNSLookupError):
+    if failure.check(DNSLookupError, CannotResolveHostError):
         return f"DNS lookup failed for {host}"
-    if failure.check(ConnectionRefusedError):
+    if failure.check(ConnectionRefusedError, DownloadConnectionRefusedError):
         return f"connection refused by {host}"
-    if failure.check(TimeoutError, TCPTimedOutError):
+    if failure.check(TimeoutError, TCPTimedOutError, DownloadTimeoutError):
         return f"{kind} timed out ({host})"
+    if failure.check(ResponseDataLossError):
+        return f"{kind} body cut off (fewer bytes than Content-Length; {host})"
+    if failure.check(DownloadCancelledError) and "max size" in failure.getErrorMessage():
+        return f"{kind} larger than the max page size ({host})"
+    if failure.check(zlib.error, OSError, EOFError) and not failure.check(ConnectionLost):
+        return f"{kind} body does not decompress ({failure.getErrorMessage()[:120]}; {host})"
+    if failure.check(
+        ResponseFailed, ResponseNeverReceived, ConnectionLost, ConnectionDone, DownloadFailedError
+    ):
+        return f"{kind} connection to {host} lost before the answer was complete"
     return f"{kind} failed: {failure.getErrorMessage() or type(failure.value).__name__}"
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from urllib.parse import SplitResult, parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 
 _JSESSIONID = re.compile(r";jsessionid=[^/?#]*", re.IGNORECASE)
 _TRACKING_PREFIXES = ("utm_", "pk_", "mtm_")
@@ -39,7 +39,7 @@ def clean_url(url: str) -> str:
     left byte for byte when nothing is removed, since servers may care about its encoding
     (GSB's ``%253D``) and order.
     """
-    parts = urlsplit(url.strip())
+    parts = _split(url)
     path = _JSESSIONID.sub("", parts.path) or "/"
     pairs = parse_qsl(parts.query, keep_blank_values=True)
     kept = [(k, v) for k, v in pairs if _keep_param(k, v)]
@@ -59,10 +59,11 @@ def canonical_url(
     ``www.``) folds to the first. ``rewrites``: (pattern, replacement) applied to the path, for
     sources where several paths name one article (openPR's ``/news/<id>/<slug>.html``).
     """
-    parts = urlsplit(url.strip())
+    parts = _split(url)
     host = (parts.hostname or "").lower()
-    if parts.port and parts.port not in (80, 443):
-        host = f"{host}:{parts.port}"
+    port = _port(parts)
+    if port and port not in (80, 443):
+        host = f"{host}:{port}"
     if hosts:
         aliases = {h.lower() for h in hosts} | {h.lower().removeprefix("www.") for h in hosts}
         if host in aliases:
@@ -74,4 +75,33 @@ def canonical_url(
 
 
 def host_of(url: str) -> str:
-    return (urlsplit(url).hostname or "").lower()
+    return (_split(url).hostname or "").lower()
+
+
+def absolute_url(base: str, href: str) -> str | None:
+    """``href`` (from a page) resolved against ``base``, when it is a web link: http(s)
+    with a host. None for anything else — ``javascript:``, ``data:``, a broken IPv6 host or
+    port that would make urllib raise."""
+    try:
+        absolute = urljoin(base, href.strip())
+        parts = urlsplit(absolute)
+        parts.port  # noqa: B018 - raises ValueError for a port out of range
+    except ValueError:
+        return None
+    return absolute if parts.scheme in ("http", "https") and parts.hostname else None
+
+
+def _split(url: str) -> SplitResult:
+    """``urlsplit`` that never raises: a URL it cannot split (an unclosed IPv6 bracket)
+    keeps its text as the path, with no host (so it is no source's article)."""
+    try:
+        return urlsplit(url.strip())
+    except ValueError:
+        return SplitResult("", "", url.strip().replace("[", "%5B").replace("]", "%5D"), "", "")
+
+
+def _port(parts: SplitResult) -> int | None:
+    try:
+        return parts.port
+    except ValueError:  # out of range: no port we could connect to; dropped
+        return None

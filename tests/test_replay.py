@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import subprocess
+from pathlib import Path
+
 import httpx
+import pytest
 
 from monitor.replay import ReplayServer, ReplayTree
+from scraper.middlewares import retry_after_seconds
 from tests.conftest import SITES
+from tests.monitor.test_cli import CLUSTERWATCH
 
 CP = "www.clusterplattform.de"
 ARTICLE = (
@@ -67,3 +73,87 @@ def test_tree_resolves_percent_encoded_paths() -> None:
     resolved = tree.resolve_url(url)
     assert resolved.status == 200 and resolved.file is not None
     assert "förderbekanntmachung" in resolved.file.name
+
+
+def test_fault_rules_match_count_list_and_clear(replay: ReplayServer) -> None:
+    control = f"{replay.url}/_replay/faults"
+    url = f"{replay.url}/{CP}{ARTICLE}"
+    added = httpx.post(
+        control,
+        json={
+            "rules": [
+                {"fault": "status", "status": 429, "retry_after": 7, "path": "*/2019/*",
+                 "times": "once"},
+                {"fault": "redirect", "location": "/elsewhere.html", "match": "regex",
+                 "host": r"www\.clusterplattform\.de", "path": r".*gold_silber.*", "times": 1},
+            ]
+        },
+    )  # fmt: skip
+    assert added.status_code == 200 and len(added.json()["rules"]) == 2
+    first = httpx.get(url)
+    assert first.status_code == 429 and first.headers["retry-after"] == "7"
+    second = httpx.get(url)  # the first rule is used up: the second matches
+    assert second.status_code == 302
+    assert second.headers["location"] == f"https://{CP}/elsewhere.html"
+    assert httpx.get(url).status_code == 200  # both used up
+    listed = httpx.get(control).json()["rules"]
+    assert [(r["hits"], r["remaining"]) for r in listed] == [(1, 0), (1, 0)]
+    assert [e.fault for e in replay.log[-3:]] == ["status", "redirect", None]
+    # A query filter: only that query fails.
+    httpx.post(control, json={"fault": "status", "status": 500, "query": "view=renderPrint"})
+    assert httpx.get(url).status_code == 200
+    assert httpx.get(url + "?view=renderPrint").status_code == 500
+    assert httpx.delete(control).json() == {"rules": []}
+    assert httpx.get(url + "?view=renderPrint").status_code == 200
+
+
+def test_bad_fault_rules_are_refused_with_the_reason(replay: ReplayServer) -> None:
+    control = f"{replay.url}/_replay/faults"
+    for rule, words in (
+        ({"fault": "explode"}, "unknown fault 'explode'"),
+        ({"fault": "status", "times": "twice"}, "times must be"),
+        ({"fault": "status", "match": "regex", "path": "("}, "bad regular expression"),
+        ([{"fault": "status"}, {"fault": "nope"}], "unknown fault 'nope'"),
+    ):
+        answer = httpx.post(control, json=rule)
+        assert answer.status_code == 400 and words in answer.json()["error"]
+    assert httpx.get(control).json() == {"rules": []}  # all or none
+    assert httpx.post(control, content=b"{not json").status_code == 400
+
+
+def test_raw_faults_cut_the_connection(replay: ReplayServer) -> None:
+    url = f"{replay.url}/{CP}{ARTICLE}"
+    whole = httpx.get(url).content
+    control = f"{replay.url}/_replay/faults"
+    httpx.post(control, json={"fault": "truncate", "fraction": 0.5, "times": 1})
+    cut = httpx.get(url)  # close-delimited: the client cannot tell, only the length differs
+    assert cut.status_code == 200 and "content-length" not in cut.headers
+    assert cut.content == whole[: len(whole) // 2]
+    for fault in ("reset", "reset_body"):
+        httpx.post(control, json={"fault": fault, "times": 1})
+        with pytest.raises(httpx.TransportError):
+            httpx.get(url)
+    httpx.post(control, json={"fault": "stall", "seconds": 30, "times": 1})
+    with pytest.raises(httpx.ReadTimeout):
+        httpx.get(url, timeout=0.5)
+    assert httpx.get(url).content == whole  # the server stays up
+
+
+def test_cli_refuses_a_bad_fault_file(tmp_path: Path) -> None:
+    bad = tmp_path / "faults.json"
+    bad.write_text('[{"fault": "status"}, {"fault": "melt"}]', "utf-8")
+    result = subprocess.run(
+        [*CLUSTERWATCH, "replay", str(SITES), "--port", "0", "--faults", str(bad)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 2
+    assert "bad fault file" in result.stderr and "unknown fault 'melt'" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_retry_after_values() -> None:
+    assert retry_after_seconds(b"30") == 30.0
+    assert retry_after_seconds("Wed, 21 Oct 2015 07:28:00 GMT", now=1445412470.0) == 10.0
+    assert retry_after_seconds(b"soon") is None and retry_after_seconds(None) is None

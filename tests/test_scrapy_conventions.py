@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from db.httpcache import HttpCacheStore
 from db.repository import Repository
 from monitor.replay import ReplayServer
 from tests.conftest import REPO_ROOT, crawl_env
@@ -65,7 +66,8 @@ def test_dash_s_settings_work_like_the_environment(tmp_path: Path, replay: Repla
     (run,) = Repository(f"sqlite:///{used / 'clusterwatch.db'}").runs()
     assert run.finish_reason == "finished" and run.items_new > 0, run.stats
     assert run.responses_by_status.get("200", 0) > 0  # answered by the replay server
-    assert (used / "httpcache").is_dir()
+    # The HTTP cache lives in the database -s chose (scraper/httpcache.py), not in a folder.
+    assert HttpCacheStore(f"sqlite:///{used / 'clusterwatch.db'}").count(SOURCE) > 0
     log = Path(run.log_path or "").read_text("utf-8")
     # No console into the crawl process.
     assert "RemoteControl" not in log and "TelnetConsole" not in log

@@ -16,7 +16,7 @@ from rich.text import Text
 
 from db.models import CrawlRun
 from monitor.health import SourceHealth, format_time
-from monitor.health.rules import format_timedelta
+from monitor.health.rules import DROPPED, format_timedelta
 
 EXIT_OK, EXIT_DEGRADED, EXIT_UNHEALTHY, EXIT_UNKNOWN = 0, 1, 2, 3
 NAGIOS = {
@@ -190,8 +190,24 @@ def run_json(run: CrawlRun) -> dict[str, Any]:
         "article_links": run.article_links,
         "errors": run.errors,
         "warnings": run.warnings,
+        "dropped": dropped_requests(run),
         "log_path": run.log_path,
     }
+
+
+def dropped_requests(run: CrawlRun) -> dict[str, int]:
+    """Requests the run dropped on purpose, by reason (robots, offsite, redirect_loop,
+    duplicate)."""
+    found = {}
+    for key, value in (run.stats or {}).items():
+        if key.startswith(DROPPED) and isinstance(value, int | float):
+            found[key.removeprefix(DROPPED)] = int(value)
+    return dict(sorted(found.items()))
+
+
+def dropped_words(run: CrawlRun) -> str:
+    """``robots 2, offsite 1`` or ``–``."""
+    return ", ".join(f"{reason} {n}" for reason, n in dropped_requests(run).items()) or "–"
 
 
 def _iso(moment: datetime | None) -> str | None:

@@ -28,6 +28,9 @@ ENTRY_OK = "clusterwatch/entry/ok"
 ENTRY_FAILURES = "clusterwatch/entry/failures"
 ARTICLES_FETCHED = "clusterwatch/articles/fetched"
 ARTICLES_FAILED = "clusterwatch/articles/failed"
+ARTICLE_FETCH_FAILED = "clusterwatch/article_failed"
+ARTICLE_FETCH_CAUSES = "clusterwatch/articles/fetch_causes"  # {cause: count}
+DROPPED = "clusterwatch/dropped/"  # + reason: requests dropped on purpose
 PROVENANCE = "clusterwatch/provenance/"
 ITEMS_KNOWN = "clusterwatch/items/known"
 ITEMS_FAILED = "clusterwatch/items/failed"
@@ -159,11 +162,38 @@ class ExtractionFailed(Rule):
         )
 
 
+class FetchFailed(Rule):
+    id = "articles.fetch_failed"
+    stat = ARTICLE_FETCH_FAILED
+    setting = "max_fetch_failure_share"
+    description = (
+        "article requests got no usable answer (HTTP error, timeout, reset, redirect loop) "
+        "above a share, whatever max_errors says"
+    )
+
+    def check(self, facts: RunFacts) -> Iterator[str]:
+        failed = facts.count(ARTICLE_FETCH_FAILED)
+        attempted = failed + facts.count(ARTICLES_FETCHED)
+        limit = self.threshold(facts)
+        if not failed or failed / attempted <= limit:
+            return
+        raw = facts.stats.get(ARTICLE_FETCH_CAUSES)
+        causes = raw if isinstance(raw, dict) else {}
+        detail = ", ".join(
+            f"{cause} ({n})"
+            for cause, n in sorted(causes.items(), key=lambda kv: (-int(kv[1]), kv[0]))[:3]
+        )
+        yield (
+            f"{failed}/{attempted} article requests failed ({failed / attempted:.0%}; "
+            f"maximum {limit:.0%})" + (f": {detail}" if detail else "")
+        )
+
+
 class NothingStored(Rule):
     id = "extraction.nothing_stored"
     stat = "article_links"
     description = "article links were found but nothing was stored, and none was known before"
-    explained_by = ("extraction.failed",)
+    explained_by = ("extraction.failed", "articles.fetch_failed")
 
     def check(self, facts: RunFacts) -> Iterator[str]:
         run = facts.run
@@ -297,6 +327,7 @@ RULES: tuple[Rule, ...] = (
     EntryUnreachable(),
     EntryFailed(),
     ExtractionFailed(),
+    FetchFailed(),
     NothingStored(),
     FallbackDrift(),
     FieldCoverage(),

@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from urllib.parse import urljoin
 
 from lxml import html as lxml_html
 
@@ -40,6 +39,8 @@ from scraper.extract.language import detect_language, page_language
 from scraper.extract.model import DateHints, Extracted, ExtractionError, ExtractionRules
 from scraper.extract.page import decode, normalise_space, parse, xpath_texts
 from scraper.extract.title import clean_title, holder_of, page_title, preceding_elements
+from scraper.text import TITLE_MAX_CHARS, printable, shorten
+from scraper.urls import absolute_url
 
 __all__ = [
     "BERLIN",
@@ -96,10 +97,13 @@ def extract(
 
     published, date_source = page_date(tree, url, rules.date_xpaths, hints)
     language, language_source = page_language(tree, text, rules.language)
+    # Published text is made printable here, where it leaves extraction, so the content
+    # hash, the fingerprints, the store and every feed see the same characters
+    # (scraper/text.py says which go and why).
     return Extracted(
-        title=title,
-        text=text,
-        html=to_html(paragraphs, url),
+        title=shorten(printable(title), TITLE_MAX_CHARS),
+        text=printable(text),
+        html=printable(to_html(paragraphs, url)),
         language=language,
         published_at=published,
         title_source=title_source,
@@ -229,7 +233,9 @@ def _key(text: str) -> str:
 def _alternates(tree: lxml_html.HtmlElement, url: str) -> list[str]:
     found: list[str] = []
     for href in tree.xpath('//link[@rel="alternate"][@hreflang][@href]/@href'):
-        absolute = urljoin(url, normalise_space(str(href)))
+        absolute = absolute_url(url, normalise_space(str(href)))
+        if absolute is None:
+            continue
         if absolute.split("#")[0] != url.split("#")[0] and absolute not in found:
             found.append(absolute)
     return found

@@ -11,7 +11,6 @@ from __future__ import annotations
 import copy
 import html as html_lib
 from collections.abc import Iterable, Iterator
-from urllib.parse import urljoin
 
 import nh3
 import trafilatura
@@ -20,6 +19,7 @@ from lxml import html as lxml_html
 
 from scraper.extract.furniture import Block
 from scraper.extract.page import normalise_space
+from scraper.urls import absolute_url
 
 MIN_BODY_CHARS = 80
 
@@ -232,7 +232,11 @@ def _blocks(body: etree._Element, url: str) -> Iterator[Block]:
     for ref in body.iter("ref"):
         target = ref.get("target")
         if target:
-            ref.set("target", urljoin(url, target))
+            absolute = absolute_url(url, target)
+            if absolute is None and not target.strip().lower().startswith("mailto:"):
+                del ref.attrib["target"]  # javascript:, data:, a broken URL: text only
+            else:
+                ref.set("target", absolute or target.strip())
     for element in body.iter(*_BLOCK_TAGS):
         if any(True for _ in element.iterdescendants(*_BLOCK_TAGS)):
             continue

@@ -11,6 +11,8 @@ from lxml import etree
 from lxml import html as lxml_html
 from w3lib.encoding import html_to_unicode
 
+from scraper.text import printable
+
 _XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*\?>")
 _SPACE = re.compile(r"\s+")
 
@@ -22,11 +24,47 @@ def decode(body: bytes, content_type: str | None = None) -> tuple[str, str]:
     return text, encoding
 
 
+MISLABEL_FALLBACK = "windows-1252"  # what a page mislabelled as UTF-8 is, nearly always
+
+
+class Undecodable(ValueError):
+    """A body that is valid neither in its declared charset nor in the fallback."""
+
+
+def repaired_content_type(body: bytes, content_type: str | None) -> str | None:
+    """The content type to decode a body with when its declared UTF-8 is wrong, else None.
+
+    A body labelled UTF-8 that is not valid UTF-8 would decode with U+FFFD replacement
+    characters — text corrupted for good once stored. Windows-1252 bytes are by far the most
+    common cause (the WHATWG encoding standard's default for legacy pages), so such a body
+    is decoded as Windows-1252 when it is valid there; otherwise it is refused
+    (``Undecodable``). Single-byte charsets decode any byte and are taken as declared.
+    """
+    encoding, _text = html_to_unicode(content_type, body)
+    if encoding.replace("_", "-").lower() not in ("utf-8", "utf8"):
+        return None
+    try:
+        body.decode("utf-8")
+        return None
+    except UnicodeDecodeError as error:
+        utf8_error = error
+    try:
+        body.decode(MISLABEL_FALLBACK)
+    except UnicodeDecodeError:
+        raise Undecodable(
+            f"text is valid neither as the declared UTF-8 ({utf8_error.reason} at byte "
+            f"{utf8_error.start}) nor as {MISLABEL_FALLBACK}"
+        ) from None
+    mime = (content_type or "text/html").split(";")[0].strip() or "text/html"
+    return f"{mime}; charset={MISLABEL_FALLBACK}"
+
+
 def parse(page: str | bytes, content_type: str | None = None) -> lxml_html.HtmlElement:
     if isinstance(page, bytes):
         page, _ = decode(page, content_type)
-    # lxml refuses str input that still declares an encoding.
-    page = _XML_DECLARATION.sub("", page)
+    # lxml refuses str input that still declares an encoding, and fails on control
+    # characters and lone surrogates when a tree is modified (scraper/text.py).
+    page = printable(_XML_DECLARATION.sub("", page))
     if not page.strip():
         raise ValueError("empty page")
     try:

@@ -38,7 +38,10 @@ JSON_FEED_ITEM = {
 def _absolute(url: str | None) -> bool:
     if not url:
         return False
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+    except ValueError:  # e.g. an unclosed IPv6 bracket: no URL at all
+        return False
     return parts.scheme in ("http", "https") and bool(parts.netloc)
 
 

@@ -39,6 +39,7 @@ COMMANDS = [
     "reextract",
     "source add",
     "db upgrade",
+    "workers deploy",
     "replay",
     "demo",
 ]

@@ -36,7 +36,7 @@ def _serve_and_check(config: Config, repository: Repository) -> dict[str, list[s
         names = sorted(p.name for p in config.feeds_dir.iterdir() if not p.name.startswith("."))
         problems: dict[str, list[str]] = {}
         for name in names:
-            if name.endswith(".opml"):
+            if name.endswith((".opml", ".gz")):  # .gz: the gzip twins, served as Content-Encoding
                 continue
             url = f"{server.url}/feeds/{name}"
             response = httpx.get(url, timeout=10)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import calendar
+import gzip
 import json
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
@@ -54,8 +55,14 @@ def test_builds_rss_atom_and_json_feed_for_all_and_each_source_and_the_opml(
 
     feeds = {f"{stem}.{suffix}" for stem in ("all", "alpha", "beta") for suffix in FORMATS}
     assert {p.name for p in changed} == {*feeds, "feeds.opml"}
-    # no temp files left
-    assert {p.name for p in feed_config.feeds_dir.iterdir()} == {*feeds, "feeds.opml"}
+    # no temp files left; every served file has its gzip twin, written at build time
+    served = {*feeds, "feeds.opml"}
+    assert {p.name for p in feed_config.feeds_dir.iterdir()} == served | {
+        f"{name}.gz" for name in served
+    }
+    for name in served:
+        path = feed_config.feeds_dir / name
+        assert gzip.decompress((path.parent / f"{name}.gz").read_bytes()) == path.read_bytes()
     for name in feeds:
         path = feed_config.feeds_dir / name
         if name.endswith(".json"):  # this feedparser reads no JSON Feed

@@ -27,6 +27,7 @@ from db.repository import Repository
 from monitor.scheduler import CrawlScheduler
 from scraper.config import Config
 from tests.conftest import REPO_ROOT
+from tests.reliability import Recorder
 
 T = TypeVar("T")
 
@@ -81,6 +82,7 @@ class Source:
     name: str
     interval_seconds: float
     enabled: bool = True
+    hosts: tuple[str, ...] = ()
 
     @property
     def interval_minutes(self) -> float:
@@ -216,6 +218,40 @@ def test_never_two_runs_of_one_source_at_once(harness: Harness) -> None:
     runs = spans(harness.events("slow"))
     for (_, end), (next_start, _) in pairwise(runs):
         assert next_start >= end, f"overlapping runs: {runs}"
+
+
+def test_two_schedulers_on_one_store_never_run_a_source_twice(harness: Harness) -> None:
+    # Two services sharing the database (say, after a failover that left the old one up):
+    # the claim in the store lets only one of them run the source at a time.
+    harness.behave(shared={"sleeps": [0.8]})
+    first = harness.scheduler(Source("shared", 1))
+    second = harness.scheduler(Source("shared", 1))
+    first.start()
+    second.start()
+
+    wait_for(lambda: len(harness.events("shared", "end")) >= 4, 25, "four runs of shared")
+    runs = spans(harness.events("shared"))
+    for (_, end), (next_start, _) in pairwise(runs):
+        assert next_start >= end, f"overlapping runs: {runs}"
+
+
+def test_one_domain_is_never_crawled_by_two_sources_at_once(harness: Harness) -> None:
+    # Two sources on one site: politeness per domain holds across sources (and workers).
+    harness.behave(north={"sleeps": [0.7]}, south={"sleeps": [0.7]})
+    scheduler = harness.scheduler(
+        Source("north", 1, hosts=("www.example.de",)),
+        Source("south", 1, hosts=("WWW.example.de", "alias.example.de")),
+    )
+    scheduler.start()
+
+    wait_for(
+        lambda: min(len(harness.events(s, "end")) for s in ("north", "south")) >= 2,
+        25,
+        "two runs of each source",
+    )
+    runs = spans(harness.events())
+    for (_, end), (next_start, _) in pairwise(runs):
+        assert next_start >= end, f"one domain crawled twice at once: {runs}"
 
 
 def test_missed_runs_coalesce_into_one(harness: Harness) -> None:
@@ -392,3 +428,81 @@ def test_runs_left_open_by_a_dead_process_are_closed_as_interrupted(harness: Har
     for run_id in (alive, elsewhere):
         run = repository.run(run_id)
         assert run is not None and run.finished_at is None
+
+
+def test_remote_runs_are_closed_when_their_worker_no_longer_has_the_job(harness: Harness) -> None:
+    from monitor.scheduler import close_dead_runs
+
+    repository = harness.repository
+    gone = repository.start_run("alpha", "scheduled", None, 4242)
+    running = repository.start_run("beta", "scheduled", None, 4242)
+    for run_id, job in ((gone, "job-gone"), (running, "job-running")):
+        # The pid is the worker's, meaningless here: only the worker can say.
+        repository.update_run(run_id, launcher="scrapyd", worker="http://worker:6800", job_id=job)
+    asked: list[str | None] = []
+
+    def alive(run: Any) -> bool:
+        asked.append(run.job_id)
+        return bool(run.job_id == "job-running")
+
+    closed = close_dead_runs(repository, 3600, remote_alive=alive)
+    assert [run.id for run in closed] == [gone]
+    assert sorted(asked) == ["job-gone", "job-running"]
+    still = repository.run(running)
+    assert still is not None and still.finished_at is None
+
+
+def test_a_reused_pid_does_not_keep_a_dead_run_open(
+    harness: Harness, reliability: Recorder
+) -> None:
+    """After a container restart the same small pids come back: a run whose pid is alive
+    but belongs to another process now (its recorded identity differs) is dead."""
+    from monitor.scheduler import close_dead_runs
+    from scraper.extensions import PROCESS_STAT, process_identity
+
+    repository = harness.repository
+    reused = repository.start_run("alpha", "scheduled", None, os.getpid())
+    repository.update_run(reused, stats={PROCESS_STAT: "another-boot:12345"})
+    ours = repository.start_run("beta", "scheduled", None, os.getpid())
+    repository.update_run(ours, stats={PROCESS_STAT: process_identity(os.getpid())})
+
+    closed = close_dead_runs(repository, harness.config.crawl_timeout_minutes * 60)
+    assert [run.id for run in closed] == [reused]
+    still = repository.run(ours)
+    assert still is not None and still.finished_at is None
+    reliability.record(
+        "crash", "run whose pid was reused by another process", "closed as interrupted"
+    )
+
+
+def test_a_crawl_killed_outside_the_scheduler_is_closed_while_the_service_runs(
+    harness: Harness, reliability: Recorder
+) -> None:
+    """A hand-started crawl killed with -9 while the service runs: closed within the
+    dead-runs interval, not only at the next service start."""
+    from scraper.extensions import PROCESS_STAT, process_identity
+
+    repository = harness.repository
+    victim = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    run_id = repository.start_run("alpha", "manual", None, victim.pid)
+    repository.update_run(run_id, stats={PROCESS_STAT: process_identity(victim.pid)})
+    scheduler = CrawlScheduler(
+        harness.config, [], repository, command_for=harness.command, dead_runs_seconds=0.3
+    )
+    harness.schedulers.append(scheduler)
+    scheduler.start()
+    time.sleep(1)
+    run = repository.run(run_id)
+    assert run is not None and run.finished_at is None  # alive: left alone
+    victim.kill()
+    victim.wait()
+    wait_for(
+        lambda: (repository.run(run_id) or run).finish_reason == "interrupted",
+        10,
+        "the killed crawl's run to be closed",
+    )
+    reliability.record(
+        "crash",
+        "kill -9 of a hand-started crawl while the service runs",
+        "closed as interrupted within the service's dead-runs check",
+    )

@@ -239,3 +239,58 @@ def test_real_uvicorn_server(client: TestClient, feed_config: Config) -> None:
             head = http.head("/feeds/all.atom")
             assert head.status_code == 200 and head.content == b""
             assert http.get("/healthz").json()["status"] == "ok"
+
+
+def test_the_gzip_twin_written_at_build_time_is_what_is_served(
+    client: TestClient, feed_config: Config
+) -> None:
+    twin = feed_config.feeds_dir / "all.xml.gz"
+    with client.stream("GET", "/feeds/all.xml", headers=GZIP) as response:
+        raw = b"".join(response.iter_raw())
+    assert raw == twin.read_bytes()
+    assert gzip.decompress(raw) == (feed_config.feeds_dir / "all.xml").read_bytes()
+
+
+def test_a_twin_that_does_not_match_its_file_is_not_served(
+    client: TestClient, feed_config: Config
+) -> None:
+    (feed_config.feeds_dir / "all.atom.gz").write_bytes(gzip.compress(b"<stale/>", mtime=0))
+    # the file changes after the twin (a fresh inode): the server reads both again
+    document = feed_config.feeds_dir / "all.atom"
+    body = document.read_bytes()
+    document.unlink()
+    document.write_bytes(body)
+    with client.stream("GET", "/feeds/all.atom", headers=GZIP) as response:
+        raw = b"".join(response.iter_raw())
+    assert response.headers["content-encoding"] == "gzip"
+    assert gzip.decompress(raw) == body
+
+
+def test_a_replaced_feed_is_served_new_at_once(
+    client: TestClient,
+    feed_config: Config,
+    repository: Repository,
+    add_article: Callable[..., ArticleRecord],
+) -> None:
+    before = client.get("/feeds/all.json", headers=GZIP)
+    assert before.status_code == 200
+    add_article(title="Served from the new file")
+    build_feeds(feed_config, repository, FEED_SOURCES)
+    for headers in (GZIP, IDENTITY):
+        after = client.get("/feeds/all.json", headers=headers)
+        assert "Served from the new file" in after.text
+        assert after.headers["etag"] != before.headers["etag"]
+
+
+def test_the_service_socket_is_tcp_so_small_answers_are_not_delayed() -> None:
+    """asyncio sets TCP_NODELAY only on sockets made with IPPROTO_TCP; without it each small
+    response waited for the client's delayed ACK of its headers (~40 ms)."""
+    import socket
+
+    from monitor.threaded import bind_socket
+
+    sock = bind_socket("127.0.0.1", 0)
+    try:
+        assert sock.proto == socket.IPPROTO_TCP
+    finally:
+        sock.close()

@@ -1,0 +1,160 @@
+"""Service memory over many scheduled runs: the scheduler, its hooks (feed rebuild after a
+run with new items, health and alerts after every run) and the HTTP server, in this
+process, as ``clusterwatch run`` has them, with two sources due every second.
+
+The crawl command is a stand-in (documented here, measured as such): ``/bin/true``, a
+process that starts and exits at once. After each run the service's hook stores one new
+article (what a real crawl's process would have stored, here written from the service's
+own process — more work in the measured process, not less), rebuilds every feed and
+evaluates health and alerts. What is measured is the service's own resident memory (RSS)
+after a warm-up, and its growth per 100 runs; the status page is fetched every 50 runs so
+the server's path is exercised too.
+
+    .venv/bin/python bench/bench_service.py [--quick|--full] [--runs N] [--json PATH]
+
+Quick: 200 runs; full: 1,000 runs (≈ 9 minutes).
+"""
+
+from __future__ import annotations
+
+import http.client
+import itertools
+import logging
+import shutil
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bench.report import Report, arguments  # noqa: E402
+from db.migrate import upgrade  # noqa: E402
+from db.repository import ArticleRecord, Repository  # noqa: E402
+
+
+@dataclass(frozen=True)
+class Due:
+    name: str
+    interval_minutes: float = 1 / 60
+    enabled: bool = True
+
+
+def rss_mb() -> float:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def main() -> None:
+    parser = arguments(__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, help="default: 200 quick, 1000 full")
+    args = parser.parse_args()
+    runs = args.runs or (1000 if args.full else 200)
+    logging.getLogger("apscheduler").setLevel(logging.ERROR)  # "skipped: still running"
+    report = Report("Service memory over scheduled runs (1-second intervals)")
+    from monitor.scheduler import CrawlScheduler
+    from monitor.server import BackgroundServer
+    from monitor.service import ServiceHooks
+    from monitor.sources import list_sources
+    from scraper.config import Config
+
+    with tempfile.TemporaryDirectory() as tmp:
+        data = Path(tmp) / "data"
+        data.mkdir()
+        url = f"sqlite:///{data / 'clusterwatch.db'}"
+        upgrade(url)
+        config = Config(data_dir=data, database_url=url, feed_rebuild_minutes=1, jitter_seconds=0)
+        repository = Repository(url)
+        sources = list_sources(config)
+        hooks = ServiceHooks(config, repository, sources)
+        due = [Due(sources[0].name), Due(sources[1].name)]
+        count = itertools.count(1)
+        done_runs = [0]
+
+        def after_run(source: str) -> None:
+            n = next(count)
+            repository.add_article(
+                ArticleRecord(
+                    canonical_url=f"https://{source}.example/news/{n}",
+                    source=source,
+                    url=f"https://{source}.example/news/{n}",
+                    title=f"Meldung {n} aus dem Cluster",
+                    text=f"Neue Meldung {n} aus dem Cluster. " * 20,
+                    html="",
+                    content_hash=f"h{n}",
+                    relevance="relevant",
+                    published_at=datetime.now(UTC),
+                )
+            )
+            hooks.rebuild_feeds()
+            hooks.check_health()
+            done_runs[0] = n
+
+        true = shutil.which("true") or "/bin/true"
+        scheduler = CrawlScheduler(
+            config,
+            due,
+            repository,
+            command_for=lambda source: [true],
+            on_run_finished=after_run,
+            rebuild_feeds=hooks.rebuild_feeds,
+            poll_seconds=0.05,
+            cwd=ROOT,
+        )
+
+        def finished() -> int:
+            return done_runs[0]
+
+        with BackgroundServer(config, host="127.0.0.1", port=0) as server:
+            host, port = server.url.removeprefix("http://").split(":")
+            began = time.monotonic()
+            scheduler.start()
+            samples: list[tuple[int, float]] = []
+            warm_up = min(50, runs // 4)
+            next_sample = warm_up
+            try:
+                while True:
+                    done = finished()
+                    if done >= next_sample or (done >= runs and samples[-1][0] < runs):
+                        connection = http.client.HTTPConnection(host, int(port), timeout=30)
+                        connection.request("GET", "/")
+                        status = connection.getresponse()
+                        status.read()
+                        connection.close()
+                        assert status.status == 200, status.status
+                        samples.append((done, rss_mb()))
+                        print(f"  {done:>5} runs: RSS {samples[-1][1]:.1f} MB", flush=True)
+                        next_sample += 50
+                    if done >= runs and samples[-1][0] >= runs:
+                        break
+                    if time.monotonic() - began > runs * 3 + 120:
+                        raise RuntimeError(f"only {done} runs after {time.monotonic() - began} s")
+                    time.sleep(0.2)
+            finally:
+                scheduler.shutdown()
+            seconds = time.monotonic() - began
+    (first_runs, first), (last_runs, last) = samples[0], samples[-1]
+    per_100 = (last - first) / max(last_runs - first_runs, 1) * 100
+    report.add(
+        "scheduled runs (2 sources due every second, stand-in crawl)",
+        last_runs,
+        note=f"in {seconds:.0f} s; each stored one article: feeds rebuilt, health checked",
+    )
+    report.add(f"service RSS after {first_runs} runs (warm-up)", round(first, 1), "MB")
+    report.add(f"service RSS after {last_runs} runs", round(last, 1), "MB")
+    report.add(
+        "service RSS growth per 100 runs",
+        round(per_100, 2),
+        "MB",
+        note=f"from run {first_runs} to {last_runs}; issue 11 measured +0.3 MB / 100 runs before",
+    )
+    report.write(args.json)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,545 @@
+"""The store at scale: feed build, status page, feed GET and the near-duplicate lookup at
+10 k / 100 k (and, with ``--full``, 1 M) stored articles, on SQLite and PostgreSQL.
+
+Rows are generated (seeded, so every run builds the same data) and bulk-inserted into a
+fresh database made by the migrations: four sources of uneven size (40/40/15/5 %), 10 % of
+articles a copy of an earlier story from another source, 75 % relevant, realistic widths
+(1.5 kB text, 1.8 kB HTML, a 2 kB compressed raw page, a 1 kB MinHash, 64 LSH bands per
+article), one crawl run per 100 articles. Then, as a user would:
+
+* **feed build**: ``write_feed`` of each feed's top 100 (query, render RSS/Atom/JSON,
+  gzip, write) — the first build and a rebuild with nothing new; the RFC 5005 archive's
+  steady-state cost (every story key of the feed read) at 10 k / 100 k;
+* **status page** ``GET /`` and **feed** ``GET /feeds/all.xml`` (gzip) over real HTTP on
+  127.0.0.1 (the service's own server in a thread), median of repeated requests;
+* **near-duplicate lookup**: in a fresh process (what a crawl is), the candidates of a
+  new article (no copy stored) and of a copy of a stored one, and a whole store
+  transaction (``add_article`` with the crawl's grouping rule); time per article and the
+  process's extra memory (RSS) over 200 lookups, with its start-up time.
+
+Targets (issue 11): at 1 M stored, top-100 feed build ≤ 100 ms per feed, ``GET /`` ≤ 100 ms,
+``GET /feeds/all.xml`` ≤ 5 ms, lookup ≤ 5 ms and ≤ 50 MB extra.
+
+    .venv/bin/python bench/bench_store.py [--quick|--full] [--json PATH]
+        [--sizes N …] [--backends sqlite postgresql] [--pg-url SERVER_URL]
+"""
+
+from __future__ import annotations
+
+import contextlib
+import http.client
+import json
+import random
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import zlib
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from sqlalchemy import insert, text  # noqa: E402
+
+from bench.report import Report, arguments  # noqa: E402
+from db.engine import create_db_engine  # noqa: E402
+from db.migrate import upgrade  # noqa: E402
+from db.models import Article, CrawlRun, Story  # noqa: E402
+from db.repository import ArticleRecord, Repository  # noqa: E402
+
+SOURCES = [("clusterplattform", 40), ("openpr", 40), ("bmwe", 15), ("clib", 5)]
+WORDS = [
+    "Cluster",
+    "Netzwerk",
+    "Förderung",
+    "Wasserstoff",
+    "Bioökonomie",
+    "Mittelstand",
+    "Forschung",
+    "Hochschule",
+    "Partner",
+    "Innovation",
+    "Zukunft",
+    "Digitalisierung",
+    "Künstliche",
+    "Intelligenz",
+    "Produktion",
+    "Energie",
+    "Mobilität",
+    "Gesundheit",
+    "Medizintechnik",
+    "Logistik",
+    "Hafen",
+    "Leichtbau",
+    "Werkstoffe",
+    "Photonik",
+    "Quantentechnologie",
+    "Batterie",
+    "Kreislaufwirtschaft",
+    "Fachkräfte",
+    "Weiterbildung",
+    "Gründung",
+    "Reallabor",
+    "Projekt",
+    "Verbund",
+    "Region",
+    "Strategie",
+    "Wettbewerb",
+    "Preis",
+    "Konferenz",
+]
+TOPICS = ["region:Sachsen", "region:Bayern", "field:Energie", "field:IKT", "programme:go-cluster"]
+POOL = 2000  # distinct texts; each article adds its own sentence
+BANDS = 64
+FEED_TARGET_MS = 100
+STATUS_TARGET_MS = 100
+GET_TARGET_MS = 5
+LOOKUP_TARGET_MS = 5
+LOOKUP_MEMORY_MB = 50
+START = datetime(2016, 1, 1, tzinfo=UTC)
+
+
+def texts(rng: random.Random) -> list[tuple[str, str]]:
+    pool = []
+    for _ in range(POOL):
+        words = rng.choices(WORDS, k=190)
+        pool.append((" ".join(words[:8]), " ".join(words)))
+    return pool
+
+
+def generate(count: int, seed: int = 11) -> Iterator[tuple[list[dict], list[dict], list[tuple]]]:
+    """Stories, articles and LSH band rows, in batches of 5,000 articles."""
+    rng = random.Random(seed)
+    pool = texts(rng)
+    weights = [w for _, w in SOURCES]
+    names = [n for n, _ in SOURCES]
+    raw = zlib.compress(rng.randbytes(1000) * 2 + b"<html>" * 50)[:2048]
+    leads: list[tuple[int, str, bool, datetime]] = []  # story id, source, published, order
+    bands_of: dict[int, list[int]] = {}
+    story_id = 0
+    for first in range(0, count, 5000):
+        stories, articles, bands = [], [], []
+        for n in range(first, min(count, first + 5000)):
+            article_id = n + 1
+            source = rng.choices(names, weights)[0]
+            seen = START + timedelta(minutes=5 * n)
+            published_at = seen - timedelta(hours=rng.randint(0, 72))
+            title, body = pool[n % POOL]
+            copy_of = None
+            if leads and rng.random() < 0.1:
+                candidate = leads[rng.randrange(max(0, len(leads) - 500), len(leads))]
+                if candidate[1] != source:
+                    copy_of = candidate
+            relevant = copy_of[2] if copy_of else rng.random() < 0.75
+            if copy_of is None:
+                story_id += 1
+                own = story_id
+                stories.append(
+                    {
+                        "id": own,
+                        "lead_article_id": article_id,
+                        "published": relevant,
+                        "guid": f"https://{source}.example/{n}" if relevant else None,
+                        "first_published_at": seen if relevant else None,
+                        "order_at": published_at,
+                        "relevance_score": rng.uniform(0, 20),
+                        "topics": rng.sample(TOPICS, 2),
+                        "created_at": seen,
+                    }
+                )
+                leads.append((own, source, relevant, published_at))
+                order = published_at
+                band_values = [rng.getrandbits(63) for _ in range(BANDS)]
+                bands_of[own] = band_values
+                if len(bands_of) > 1000:
+                    bands_of.pop(next(iter(bands_of)))
+            else:
+                own, order = copy_of[0], copy_of[3]
+                band_values = list(bands_of.get(own) or [rng.getrandbits(63)] * BANDS)
+                band_values[rng.randrange(BANDS)] = rng.getrandbits(63)
+            articles.append(
+                {
+                    "id": article_id,
+                    "canonical_url": f"https://{source}.example/news/{n}",
+                    "source": source,
+                    "url": f"https://{source}.example/news/{n}",
+                    "title": f"{title} {n}",
+                    "text": f"{body} Meldung {n}.",
+                    "html": f"<p>{body} Meldung {n}.</p>" + "<p>…</p>" * 30,
+                    "language": "de",
+                    "published_at": published_at,
+                    "first_seen_at": seen,
+                    "content_hash": f"{n:064x}",
+                    "relevance": "relevant" if relevant else "irrelevant",
+                    "relevance_score": rng.uniform(0, 20),
+                    "topics": [],
+                    "alternates": [],
+                    "relevance_terms": [],
+                    "raw_headers": {},
+                    "duplicate_of": None,
+                    "minhash": rng.randbytes(1024),
+                    "raw_html": raw,
+                    "raw_encoding": "utf-8",
+                    "story_id": own,
+                    "feed_order": order if relevant else None,
+                    "title_key": f"{title} {n}".lower()[:255],
+                    "state": "stored",
+                    "attempts": 0,
+                }
+            )
+            bands += [(i, h, article_id) for i, h in enumerate(band_values)]
+        yield stories, articles, bands
+
+
+def load(url: str, count: int) -> float:
+    """Bulk-insert ``count`` articles (and their stories, bands, crawl runs); seconds."""
+    began = time.perf_counter()
+    engine = create_db_engine(url)
+    postgres = engine.dialect.name == "postgresql"
+    with engine.connect() as conn:
+        if not postgres:  # a bulk load: a large page cache, no syncs (a throwaway file)
+            conn.exec_driver_sql("PRAGMA cache_size=-1000000")
+            conn.exec_driver_sql("PRAGMA synchronous=OFF")
+        for stories, articles, bands in generate(count):
+            if stories:
+                conn.execute(insert(Story), stories)
+            conn.execute(insert(Article), articles)
+            raw = conn.connection.dbapi_connection
+            assert raw is not None
+            cursor: Any = raw.cursor()
+            if postgres:
+                with cursor.copy("COPY lsh_bands (band, hash, article_id) FROM STDIN") as copy:
+                    for row in bands:
+                        copy.write_row(row)
+            else:
+                cursor.executemany(
+                    "INSERT INTO lsh_bands (band, hash, article_id) VALUES (?, ?, ?)",
+                    sorted(bands),
+                )
+            conn.commit()
+        runs = []
+        for n in range(max(count // 100, 40)):
+            source = SOURCES[n % len(SOURCES)][0]
+            started = START + timedelta(hours=n)
+            runs.append(
+                {
+                    "spider": source,
+                    "trigger": "scheduled",
+                    "started_at": started,
+                    "finished_at": started + timedelta(seconds=40),
+                    "finish_reason": "finished",
+                    "requests": 120,
+                    "responses_by_status": {"200": 118, "304": 2},
+                    "items_new": 25,
+                    "article_links": 100,
+                    "stats": {},
+                }
+            )
+        conn.execute(insert(CrawlRun), runs)
+        if postgres:
+            conn.execute(text("SELECT setval('stories_id_seq', (SELECT max(id) FROM stories))"))
+            conn.execute(text("SELECT setval('articles_id_seq', (SELECT max(id) FROM articles))"))
+        conn.commit()
+    Repository(url).reindex_search()
+    # A settled database, as a service's is after a while: statistics, and on PostgreSQL
+    # the visibility map (index-only scans) — autovacuum would otherwise be busy with the
+    # fresh rows during the measurements.
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        conn.execute(text("VACUUM ANALYZE" if postgres else "ANALYZE"))
+    return time.perf_counter() - began
+
+
+def median_ms(run: Callable[[], object], rounds: int) -> float:
+    times = []
+    for _ in range(rounds):
+        began = time.perf_counter()
+        run()
+        times.append(time.perf_counter() - began)
+    return statistics.median(times) * 1000
+
+
+def measure_feeds(report: Report, label: str, url: str, data_dir: Path, size: int) -> None:
+    from monitor.feeds import feed_specs, write_archives, write_feed
+    from monitor.sources import list_sources
+    from scraper.config import Config
+
+    config = Config(data_dir=data_dir, database_url=url, feed_base_url="https://feeds.example")
+    repository = Repository(url)
+    sources = list_sources(config)
+    labels = {s.name: s.label for s in sources}
+    target = config.feeds_dir
+    target.mkdir(parents=True, exist_ok=True)
+    specs = feed_specs(sources, config)
+    first = []
+    for spec in specs:
+        began = time.perf_counter()
+        write_feed(config, repository, spec, labels, target)
+        first.append((time.perf_counter() - began) * 1000)
+    again = [
+        median_ms(lambda spec=spec: write_feed(config, repository, spec, labels, target), 3)
+        for spec in specs
+    ]
+    worst = max(range(len(specs)), key=lambda i: again[i])
+    report.add(
+        f"{label}: top-100 feed build, first, slowest of {len(specs)} feeds",
+        round(max(first), 1),
+        "ms",
+        ratio=round(max(first) / FEED_TARGET_MS, 2),
+        note=f"ratio to the {FEED_TARGET_MS} ms target; all (ms): "
+        + ", ".join(f"{t:.0f}" for t in first),
+    )
+    report.add(
+        f"{label}: top-100 feed build, unchanged rebuild, slowest ({specs[worst].name})",
+        round(again[worst], 1),
+        "ms",
+        ratio=round(again[worst] / FEED_TARGET_MS, 2),
+        note=f"median of 3; ratio to the {FEED_TARGET_MS} ms target",
+    )
+    if size <= 10_000:  # the first build renders every page: minutes at 100 k
+        spec = specs[0]
+        began = time.perf_counter()
+        pages, _ = write_archives(config, repository, spec, labels, target)
+        first_archive = time.perf_counter() - began
+        steady = median_ms(lambda: write_archives(config, repository, spec, labels, target), 3)
+        report.add(
+            f"{label}: RFC 5005 archive of 'all', unchanged rebuild",
+            round(steady, 1),
+            "ms",
+            note=f"{pages} pages, first build {first_archive:.1f} s; reads every story key",
+        )
+    # The service's own server over real HTTP.
+    from monitor.server import BackgroundServer
+
+    write_feed(config, repository, specs[0], labels, target)
+    with BackgroundServer(config, host="127.0.0.1", port=0) as server:
+        host, port = server.url.removeprefix("http://").split(":")
+        connection = http.client.HTTPConnection(host, int(port), timeout=60)
+
+        def get(path: str, headers: dict[str, str]) -> bytes:
+            connection.request("GET", path, headers=headers)
+            response = connection.getresponse()
+            body = response.read()
+            assert response.status == 200, (path, response.status, body[:200])
+            return body
+
+        get("/", {})
+        status = median_ms(lambda: get("/", {"Accept-Encoding": "gzip"}), 5)
+        get("/feeds/all.xml", {"Accept-Encoding": "gzip"})
+        feed_gzip = median_ms(lambda: get("/feeds/all.xml", {"Accept-Encoding": "gzip"}), 50)
+        feed_plain = median_ms(lambda: get("/feeds/all.xml", {}), 50)
+        connection.close()
+    report.add(
+        f"{label}: GET / (status page)",
+        round(status, 1),
+        "ms",
+        ratio=round(status / STATUS_TARGET_MS, 2),
+        note=f"median of 5; ratio to the {STATUS_TARGET_MS} ms target",
+    )
+    report.add(
+        f"{label}: GET /feeds/all.xml, gzip",
+        round(feed_gzip, 2),
+        "ms",
+        ratio=round(feed_gzip / GET_TARGET_MS, 2),
+        note=f"median of 50; ratio to the {GET_TARGET_MS} ms target; identity: {feed_plain:.2f} ms",
+    )
+
+
+def lookup_child(url: str) -> None:
+    """Run in a fresh process: what one crawl process pays for near-duplicate lookups."""
+    from scraper.stories import same_story
+
+    rss_start = rss_mb()
+    began = time.perf_counter()
+    repository = Repository(url)
+    with repository.session() as s:
+        stored = s.execute(
+            text("SELECT id, title, text, story_id FROM articles ORDER BY id DESC LIMIT 100")
+        ).all()
+        bands = {
+            row[0]: [
+                h
+                for (h,) in s.execute(
+                    text("SELECT hash FROM lsh_bands WHERE article_id = :id ORDER BY band"),
+                    {"id": row[0]},
+                )
+            ]
+            for row in stored
+        }
+    startup_ms = (time.perf_counter() - began) * 1000
+    rss_before = rss_mb()
+    rng = random.Random(5)
+
+    def record(n: int, copy: Any | None) -> ArticleRecord:
+        title, body = (copy[1], copy[2]) if copy is not None else (f"Neu {n}", f"Neuer Text {n}")
+        return ArticleRecord(
+            canonical_url=f"https://bench-new.example/{n}",
+            source="bmwe",
+            url=f"https://bench-new.example/{n}",
+            title=title,
+            text=body,
+            html="",
+            content_hash=f"new-{n}",
+            relevance="relevant",
+            language="de",
+            published_at=datetime.now(UTC),
+            title_key=title.lower()[:255],
+            bands=(
+                list(bands[copy[0]])
+                if copy is not None
+                else [rng.getrandbits(63) for _ in range(BANDS)]
+            ),
+        )
+
+    fresh = [record(n, None) for n in range(100)]
+    copies = [record(100 + n, stored[n % len(stored)]) for n in range(100)]
+    timings: dict[str, float] = {}
+    for name, records in (("new", fresh), ("copy", copies)):
+        began = time.perf_counter()
+        for rec in records:
+            repository.story_candidates(rec)
+        timings[name] = (time.perf_counter() - began) * 1000 / len(records)
+    found = sum(len(repository.story_candidates(rec)) for rec in copies[:10])
+
+    def decide(rec: ArticleRecord) -> Any:
+        return lambda cands: same_story(rec.title, rec.text, rec.language, rec.content_hash, cands)
+
+    began = time.perf_counter()
+    for rec in fresh[:50] + copies[:50]:
+        repository.add_article(rec, decide(rec))
+    timings["store"] = (time.perf_counter() - began) * 1000 / 100
+    print(
+        json.dumps(
+            {
+                **timings,
+                "startup_ms": startup_ms,
+                "candidates_per_copy": found / 10,
+                "rss_mb": rss_mb() - rss_before,
+                "rss_open_mb": rss_before - rss_start,
+            }
+        )
+    )
+
+
+def rss_mb() -> float:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def measure_lookup(report: Report, label: str, url: str) -> None:
+    out = subprocess.run(
+        [sys.executable, __file__, "--lookup-child", url], capture_output=True, text=True
+    )
+    if out.returncode != 0:
+        raise RuntimeError(f"lookup process failed:\n{out.stderr[-3000:]}")
+    figures = json.loads(out.stdout.strip().splitlines()[-1])
+    for name, what in (
+        ("new", "candidates of a new article (none stored)"),
+        ("copy", f"candidates of a copy ({figures['candidates_per_copy']:.1f} found)"),
+        ("store", "whole store transaction (add_article, grouping rule)"),
+    ):
+        report.add(
+            f"{label}: near-duplicate lookup, {what}",
+            round(figures[name], 2),
+            "ms",
+            ratio=round(figures[name] / LOOKUP_TARGET_MS, 2),
+            note=f"per article; ratio to the {LOOKUP_TARGET_MS} ms target",
+        )
+    report.add(
+        f"{label}: crawl process memory over 300 lookups and 100 stores",
+        round(figures["rss_mb"], 1),
+        "MB",
+        ratio=round(figures["rss_mb"] / LOOKUP_MEMORY_MB, 2),
+        note=f"RSS growth over the lookups; ratio to {LOOKUP_MEMORY_MB} MB; opening the"
+        f" DB and reading 100 articles' bands: {figures['startup_ms']:.0f} ms,"
+        f" +{figures['rss_open_mb']:.1f} MB",
+    )
+
+
+@contextlib.contextmanager
+def database(backend: str, tmp: Path, pg_server: str | None) -> Iterator[str]:
+    if backend == "sqlite":
+        yield f"sqlite:///{tmp / 'bench.db'}"
+        return
+    assert pg_server is not None
+    from tests.pg import fresh_database
+
+    url = fresh_database(pg_server)
+    try:
+        yield url
+    finally:
+        create_db_engine.cache_clear()
+
+
+@contextlib.contextmanager
+def postgres(given: str | None) -> Iterator[str | None]:
+    if given:
+        yield given
+        return
+    from tests.pg import postgres_server
+
+    server = postgres_server()
+    try:
+        url = server.__enter__()
+    except BaseException as exc:  # pytest.skip's exception when PostgreSQL is missing
+        if isinstance(exc, KeyboardInterrupt):
+            raise
+        print(f"PostgreSQL not available: {exc}", file=sys.stderr)
+        yield None
+        return
+    try:
+        yield url
+    finally:
+        server.__exit__(None, None, None)
+
+
+def main() -> None:
+    if len(sys.argv) == 3 and sys.argv[1] == "--lookup-child":
+        lookup_child(sys.argv[2])
+        return
+    parser = arguments(__doc__.splitlines()[0])
+    parser.add_argument("--sizes", type=int, nargs="+")
+    parser.add_argument("--backends", nargs="+", default=["sqlite", "postgresql"])
+    parser.add_argument("--pg-url", help="a PostgreSQL server URL (default: a throwaway one)")
+    args = parser.parse_args()
+    sizes = args.sizes or ([10_000, 100_000, 1_000_000] if args.full else [10_000, 100_000])
+    report = Report("Store at scale: feeds, status page, feed GET, near-duplicate lookup")
+    with postgres(args.pg_url if "postgresql" in args.backends else None) as pg_server:
+        for backend in args.backends:
+            if backend == "postgresql" and pg_server is None:
+                report.add("PostgreSQL", "not run", note="no server (install postgresql)")
+                continue
+            for size in sizes:
+                with (
+                    tempfile.TemporaryDirectory() as tmp,
+                    database(backend, Path(tmp), pg_server) as url,
+                ):
+                    label = f"{backend} {size // 1000:,} k"
+                    upgrade(url)
+                    seconds = load(url, size)
+                    print(f"{label}: loaded in {seconds:.0f} s", flush=True)
+                    measure_feeds(report, label, url, Path(tmp) / "data", size)
+                    measure_lookup(report, label, url)
+                    if backend == "postgresql":
+                        drop(pg_server, url)
+    report.write(args.json)
+
+
+def drop(server: str | None, url: str) -> None:
+    import psycopg
+
+    create_db_engine.cache_clear()
+    name = url.rsplit("/", 1)[1]
+    plain = (server or "").replace("postgresql+psycopg://", "postgresql://")
+    with psycopg.connect(plain, autocommit=True) as connection:
+        connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+if __name__ == "__main__":
+    main()
