@@ -23,7 +23,7 @@ from twisted.internet.task import LoopingCall
 from db.engine import mask_secrets, mask_url
 from db.migrate import SchemaOutOfDate, ensure_schema
 from db.repository import Repository
-from scraper.middlewares import DROPPED
+from scraper.middlewares import CRAWLER_RECORD, DROPPED
 
 logger = logging.getLogger(__name__)
 
@@ -54,9 +54,6 @@ def scrapy_command(argv: list[str] | None = None) -> str | None:
     """
     args = sys.orig_argv if argv is None else argv
     return next((arg for arg in args if arg in SCRAPY_COMMANDS), None)
-
-
-CRAWLER_RECORD = "cw_crawler"  # log record attribute: the crawler a record belongs to
 
 
 class CrawlerRecords(logging.Filter):

@@ -35,11 +35,11 @@ from twisted.internet.task import deferLater
 from twisted.web.client import ResponseFailed, ResponseNeverReceived
 
 from db.repository import Repository
-from scraper.extensions import CRAWLER_RECORD
 from scraper.urls import host_of
 
 logger = logging.getLogger(__name__)
 
+CRAWLER_RECORD = "cw_crawler"  # log record attribute: the crawler a record belongs to
 KIND = "cw_kind"  # request meta: "article" | "feed" | "listing" | "sitemap"
 CANONICAL = "cw_canonical"
 UPSTREAM = "cw_upstream"
