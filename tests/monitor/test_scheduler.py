@@ -290,7 +290,12 @@ def test_crawl_that_dies_before_recording_gets_a_run(harness: Harness) -> None:
     scheduler = harness.scheduler(Source("broken", 600))
     scheduler.start()
 
-    run = wait_for(lambda: next(iter(harness.runs_of("broken")), None), 10, "a recorded run")
+    # The scheduler creates the row, then closes it: wait for the closed row.
+    run = wait_for(
+        lambda: next((r for r in harness.runs_of("broken") if r.finished_at), None),
+        10,
+        "a recorded run",
+    )
     assert (run.finish_reason, run.trigger) == ("crashed", "startup")
     assert run.finished_at is not None
 
