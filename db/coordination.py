@@ -34,7 +34,8 @@ def next_key(key: str) -> str:
 
 
 class Coordination:
-    def __init__(self, url_or_factory: str | sessionmaker[Session]):
+    def __init__(self, url_or_factory: str | sessionmaker[Session], owner: str | None = None):
+        self.owner = owner  # written on every claim this instance takes
         self._sessions = (
             session_factory(url_or_factory) if isinstance(url_or_factory, str) else url_or_factory
         )
@@ -73,7 +74,13 @@ class Coordination:
                         )
                     )
                 s.add_all(
-                    CrawlLock(key=k, holder=holder, acquired_at=now, expires_at=now + ttl)
+                    CrawlLock(
+                        key=k,
+                        holder=holder,
+                        owner=self.owner,
+                        acquired_at=now,
+                        expires_at=now + ttl,
+                    )
                     for k in unique
                 )
         except IntegrityError:
@@ -83,6 +90,18 @@ class Coordination:
     def release(self, holder: str) -> None:
         with self._sessions() as s, s.begin():
             s.execute(delete(CrawlLock).where(CrawlLock.holder == holder))
+
+    def owners(self) -> set[str]:
+        """The processes holding claims now (claims taken without an owner excluded)."""
+        with self._sessions() as s:
+            rows = s.scalars(select(CrawlLock.owner).where(CrawlLock.owner.is_not(None)))
+            return {owner for owner in rows if owner}
+
+    def release_owner(self, owner: str) -> int:
+        """Free every claim a (dead) process took; how many."""
+        with self._sessions() as s, s.begin():
+            result = s.execute(delete(CrawlLock).where(CrawlLock.owner == owner))
+            return int(getattr(result, "rowcount", 0) or 0)
 
     def holders(self, keys: Iterable[str]) -> dict[str, str]:
         """Who holds which of ``keys`` now (expired claims excluded)."""

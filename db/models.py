@@ -241,6 +241,9 @@ class CrawlLock(Base):
 
     key: Mapped[str] = mapped_column(String(300), primary_key=True)  # source:X | domain:host
     holder: Mapped[str] = mapped_column(String(64), index=True)  # the job id
+    # The process that took it (``host|pid|identity`` of the scheduling service): a restart
+    # on that host frees the claims of its dead predecessor at once instead of after expiry.
+    owner: Mapped[str | None] = mapped_column(String(200), nullable=True)
     acquired_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
 

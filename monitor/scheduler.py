@@ -15,6 +15,7 @@ silently lost.
 from __future__ import annotations
 
 import logging
+import os
 import socket
 import threading
 import time
@@ -90,7 +91,7 @@ class CrawlScheduler:
         self.config = config
         self.sources = [s for s in sources if s.enabled]
         self.repository = repository or Repository(config.db_url)
-        self.coordination = Coordination(config.db_url)
+        self.coordination = Coordination(config.db_url, owner=process_owner())
         self.on_run_finished = on_run_finished
         self.rebuild_feeds = rebuild_feeds
         self.kill_grace_seconds = kill_grace_seconds
@@ -231,6 +232,7 @@ class CrawlScheduler:
         with self._lock:  # our own crawls are recorded by their job threads
             jobs = list(self._running.values())
         try:
+            release_dead_claims(self.coordination)
             closed = close_dead_runs(
                 self.repository,
                 self.timeout_seconds,
@@ -476,6 +478,31 @@ def close_dead_runs(
             repository.finish_run(run.id, finish_reason=REASON_INTERRUPTED, finished_at=now)
             closed.append(run)
     return closed
+
+
+def process_owner(pid: int | None = None) -> str:
+    """``host|pid|identity`` of a process: who holds a claim, checkable after a crash."""
+    pid = pid or os.getpid()
+    return f"{socket.gethostname()}|{pid}|{process_identity(pid) or ''}"
+
+
+def release_dead_claims(coordination: Coordination) -> list[str]:
+    """Free the claims of processes of this machine that are gone (a service killed with
+    -9 holds its sources and domains until the claims expire — a crawl timeout later — and
+    its restart would skip them as "already running"). Claims of other machines lapse by
+    expiry only: their liveness cannot be seen from here."""
+    here = socket.gethostname()
+    released = []
+    for owner in coordination.owners():
+        host, _, rest = owner.partition("|")
+        pid_text, _, identity = rest.partition("|")
+        if host != here or not pid_text.isdigit():
+            continue
+        if not _process_alive(int(pid_text), identity or None):
+            count = coordination.release_owner(owner)
+            logger.warning("freed %d claim(s) of a dead process (%s)", count, owner)
+            released.append(owner)
+    return released
 
 
 def _process_alive(pid: int | None, identity: str | None) -> bool:

@@ -91,9 +91,10 @@ def run_service(config: Config) -> None:
     The port is bound first (a port in use stops the start with one line, before any crawl);
     runs a dead process left open are closed as ``interrupted`` and their sources caught up.
     """
+    from db.coordination import Coordination
     from db.engine import mask_url
     from db.migrate import upgrade
-    from monitor.scheduler import close_dead_runs
+    from monitor.scheduler import close_dead_runs, release_dead_claims
     from monitor.server import create_app
     from monitor.sources import list_sources
     from monitor.threaded import bind_socket, server_config
@@ -105,10 +106,10 @@ def run_service(config: Config) -> None:
         repository = Repository(config.db_url)
         remote_alive = None
         if config.launcher == "scrapyd":
-            from db.coordination import Coordination
             from monitor.launchers.scrapyd import ScrapydLauncher
 
             remote_alive = ScrapydLauncher(config, Coordination(config.db_url)).alive
+        release_dead_claims(Coordination(config.db_url))
         timeout = config.crawl_timeout_minutes * 60
         for run in close_dead_runs(repository, timeout, remote_alive=remote_alive):
             logger.warning(

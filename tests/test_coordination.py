@@ -68,3 +68,35 @@ def test_a_waiting_crawl_goes_next(backend_url: str) -> None:
     assert claims.claim([source_key("b"), domain], "job-b", TTL, after=[next_key(domain)])
     # b's reservation is used up with its claim.
     assert claims.holders([next_key(domain)]) == {}
+
+
+def test_claims_of_a_dead_process_of_this_machine_are_freed(backend_url: str) -> None:
+    """A service killed with -9 leaves its claims; its restart frees them at once (by
+    process liveness and identity), instead of skipping its sources as "already running"
+    until the claims expire. Live owners and other machines' owners are left alone."""
+    import subprocess
+    import sys
+
+    from monitor.scheduler import process_owner, release_dead_claims
+
+    upgrade(backend_url)
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead_owner = process_owner(dead.pid)  # recorded while it lived
+    dead.wait()
+    Coordination(backend_url, owner=dead_owner).claim(
+        [source_key("clib"), domain_key("clib.de")], "job-dead", TTL
+    )
+    live = Coordination(backend_url, owner=process_owner())
+    assert live.claim([source_key("openpr")], "job-live", TTL)
+    elsewhere = Coordination(backend_url, owner="another-host|1|boot:1")
+    assert elsewhere.claim([source_key("bmwe")], "job-far", TTL)
+    # A pid reused by another process since: its identity differs, so it is dead too.
+    reused = Coordination(backend_url, owner=process_owner().rsplit("|", 1)[0] + "|boot:0")
+    assert reused.claim([source_key("other")], "job-reused", TTL)
+
+    freed = release_dead_claims(live)
+
+    assert sorted(freed) == sorted([dead_owner, process_owner().rsplit("|", 1)[0] + "|boot:0"])
+    keys = [source_key(s) for s in ("clib", "openpr", "bmwe", "other")] + [domain_key("clib.de")]
+    assert live.holders(keys) == {source_key("openpr"): "job-live", source_key("bmwe"): "job-far"}
+    assert live.claim([source_key("clib"), domain_key("clib.de")], "job-restart", TTL)

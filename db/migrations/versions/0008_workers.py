@@ -27,6 +27,7 @@ def upgrade() -> None:
         "crawl_locks",
         sa.Column("key", sa.String(300), primary_key=True),
         sa.Column("holder", sa.String(64), nullable=False),
+        sa.Column("owner", sa.String(200), nullable=True),
         sa.Column("acquired_at", UTCDateTime(), nullable=False),
         sa.Column("expires_at", UTCDateTime(), nullable=False),
     )
