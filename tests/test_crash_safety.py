@@ -23,6 +23,7 @@ import sys
 import time
 from collections import Counter
 from pathlib import Path
+from typing import Any
 
 import pytest
 from lxml import etree
@@ -138,14 +139,16 @@ def heal_with_the_service(data_dir: Path, mirror: str, timeout: float = 300) -> 
                 time.sleep(0.5)
                 continue
             repository = Repository(db_url)
-            done = {
-                run.spider
-                for run in repository.runs(limit=200)
-                if run.finished_at is not None
-                and run.finish_reason == "finished"
-                and run.started_at.timestamp() >= started - 1
-            }
-            if done >= set(SOURCES):
+            # Healed: no run left open, and every source's newest run finished. A source whose
+            # newest run finished before this start (the kill came after the crawl ended) is
+            # not due and is rightly not crawled again.
+            runs = repository.runs(limit=200)
+            newest: dict[str, Any] = {}
+            for run in sorted(runs, key=lambda r: (r.started_at, r.id)):
+                newest[run.spider] = run
+            open_runs = [run for run in runs if run.finished_at is None]
+            done = {s for s, run in newest.items() if run.finish_reason == "finished"}
+            if not open_runs and done >= set(SOURCES):
                 break
             time.sleep(1)
         else:
