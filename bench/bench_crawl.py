@@ -17,7 +17,6 @@ real-size article pages, 100 listing pages, feed and sitemap — bench/generate_
 
 from __future__ import annotations
 
-import argparse
 import statistics
 import sys
 import tempfile
@@ -30,9 +29,10 @@ import trafilatura
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from crawlkit import Report, Timed, crawl_env, last_stats, repository, run, scrapy_crawl
+from crawlkit import Timed, crawl_env, last_stats, repository, run, scrapy_crawl
 from generate_site import SOURCE, Site
 
+from bench.report import Report, arguments
 from monitor.replay import ReplayServer
 from scraper.extract import ExtractionRules, TemplateLines, extract
 from scraper.sources import registry
@@ -124,11 +124,7 @@ def trafilatura_cli(site: Site, mirror: str, work: Path) -> Timed:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    mode = parser.add_mutually_exclusive_group()
-    mode.add_argument("--quick", action="store_true", default=True)
-    mode.add_argument("--full", action="store_true")
-    parser.add_argument("--json", type=Path)
+    parser = arguments(__doc__.split("\n\n")[0])
     parser.add_argument("--articles", type=int, help="default: 2,000 (--full), 600 (--quick)")
     args = parser.parse_args()
     args.articles = args.articles or (2000 if args.full else 600)

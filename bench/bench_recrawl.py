@@ -15,7 +15,6 @@ pages, all 100 sources in separate processes as well.
 
 from __future__ import annotations
 
-import argparse
 import statistics
 import sys
 import tempfile
@@ -23,9 +22,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from crawlkit import Report, crawl_env, crawl_many, last_stats, scrapy_crawl
+from crawlkit import crawl_env, crawl_many, last_stats, scrapy_crawl
 from generate_site import Site
 
+from bench.report import Report, arguments
 from monitor.replay import ReplayServer
 
 SOURCES = 100
@@ -105,11 +105,7 @@ def many_sources(report: Report, work: Path, separate: int) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    mode = parser.add_mutually_exclusive_group()
-    mode.add_argument("--quick", action="store_true", default=True)
-    mode.add_argument("--full", action="store_true")
-    parser.add_argument("--json", type=Path)
+    parser = arguments(__doc__.split("\n\n")[0])
     args = parser.parse_args()
     articles, pages, separate = (2000, 100, SOURCES) if args.full else (200, 10, 5)
     report = Report("Recrawls and the steady state (bench/bench_recrawl.py)")

@@ -1,10 +1,9 @@
 """Shared by the crawl benchmarks: run a real crawl process against a replayed tree, with its
-wall time and CPU time, and read its crawl-log row; the ``--json`` report shape the
-``make bench`` driver renders."""
+wall time and CPU time, and read its crawl-log row (figures go through bench/report.py, as
+every benchmark's do)."""
 
 from __future__ import annotations
 
-import json
 import os
 import resource
 import subprocess
@@ -74,45 +73,3 @@ def last_stats(data_dir: Path, source: str) -> dict[str, Any]:
     stats["_requests"] = run_row.requests
     stats["_items_new"] = run_row.items_new
     return stats
-
-
-def machine() -> str:
-    load = os.getloadavg()
-    return f"{os.cpu_count()} cores, load {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}"
-
-
-class Report:
-    """Figures printed as they come and, with ``--json PATH``, written in the driver's shape."""
-
-    def __init__(self, title: str):
-        self.title = title
-        self.rows: list[dict[str, Any]] = []
-        print(f"# {title} ({machine()})")
-
-    def add(
-        self,
-        measure: str,
-        value: float | int | str,
-        unit: str = "",
-        ratio: float | None = None,
-        note: str = "",
-    ) -> None:
-        shown = f"{value:.3g}" if isinstance(value, float) else str(value)
-        extra = f"  ratio {ratio:.2f}" if ratio is not None else ""
-        print(f"{measure:58} {shown:>10} {unit:10}{extra}  {note}")
-        self.rows.append(
-            {
-                "measure": measure,
-                "value": round(value, 4) if isinstance(value, float) else value,
-                "unit": unit,
-                "ratio": round(ratio, 3) if ratio is not None else None,
-                "note": note,
-            }
-        )
-
-    def write(self, path: Path | None) -> None:
-        if path is not None:
-            path.write_text(
-                json.dumps({"title": self.title, "rows": self.rows}, indent=2, ensure_ascii=False),
-                "utf-8",
-            )
