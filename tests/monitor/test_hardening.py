@@ -13,6 +13,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -311,18 +312,7 @@ def test_read_only_feed_directory_is_one_clear_error_and_old_feeds_stay(
         from monitor.service import ServiceHooks
 
         ServiceHooks(feed_config, repository, FEED_SOURCES).rebuild_feeds()
-        result = subprocess.run(
-            [str(CLUSTERWATCH), "feed"],
-            env={
-                **os.environ,
-                "CLUSTERWATCH_DATA_DIR": str(feed_config.data_dir),
-                "CLUSTERWATCH_DATABASE_URL": feed_config.db_url,
-            },
-            cwd=feed_config.data_dir.parent,
-            capture_output=True,
-            text=True,
-            timeout=60,
-        )
+        result = _feed_command(feed_config)
     finally:
         undo()
     assert str(folder) in str(raised.value) and "previous feed files are kept" in str(raised.value)
@@ -332,6 +322,23 @@ def test_read_only_feed_directory_is_one_clear_error_and_old_feeds_stay(
     assert _snapshot(folder) == before  # intact, no temp files left
     reliability.record(
         "feeds", "read-only feed directory", "one line naming it (exit 3); old feeds intact"
+    )
+
+
+def _feed_command(feed_config: Config, **options: Any) -> subprocess.CompletedProcess[str]:
+    """``clusterwatch feed`` on the fixture's data dir and database, as an operator runs it."""
+    return subprocess.run(
+        [str(CLUSTERWATCH), "feed"],
+        env={
+            **os.environ,
+            "CLUSTERWATCH_DATA_DIR": str(feed_config.data_dir),
+            "CLUSTERWATCH_DATABASE_URL": feed_config.db_url,
+        },
+        cwd=feed_config.data_dir.parent,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        **options,
     )
 
 
@@ -354,19 +361,7 @@ def test_full_feed_directory_is_one_clear_error_and_old_feeds_stay(
     def small_files() -> None:
         resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
 
-    result = subprocess.run(
-        [str(CLUSTERWATCH), "feed"],
-        env={
-            **os.environ,
-            "CLUSTERWATCH_DATA_DIR": str(feed_config.data_dir),
-            "CLUSTERWATCH_DATABASE_URL": feed_config.db_url,
-        },
-        cwd=feed_config.data_dir.parent,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        preexec_fn=small_files,
-    )
+    result = _feed_command(feed_config, preexec_fn=small_files)
     assert result.returncode == 3, result.stderr
     assert "feeds not written" in result.stderr and "Traceback" not in result.stderr
     after = _snapshot(folder)
