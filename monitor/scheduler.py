@@ -21,6 +21,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Protocol
@@ -33,7 +34,7 @@ from db.coordination import Coordination, domain_key, next_key, source_key
 from db.models import CrawlRun
 from db.repository import Repository
 from monitor.launchers import Dispatch, Job, Launcher, launcher_for
-from monitor.launchers.local import CommandFor, pid_alive, scrapy_command
+from monitor.launchers.local import CommandFor, GroupCommandFor, pid_alive, scrapy_command
 from scraper.config import Config, config_path
 from scraper.extensions import HOST_STAT, PROCESS_STAT, process_identity
 
@@ -56,6 +57,25 @@ WAIT_SECONDS = 0.25  # between tries for a busy domain or a free worker slot
 RunFinishedHook = Callable[[str], None]
 FeedsHook = Callable[[], None]
 RunAlive = Callable[[CrawlRun], bool]
+GROUP_JOIN_SECONDS = 0.5  # for a source falling due to reach its group
+CRAWL_JOB_PREFIX = "crawl:"
+MEMBER_POLL_SECONDS = 1.0  # a group member looks this often whether its own run has finished
+
+
+@dataclass
+class _Group:
+    """Sources due together, dispatched as one crawl process (one source when ungrouped)."""
+
+    trigger: str
+    job_id: str  # the dispatch's: its first member's
+    created: datetime = field(default_factory=lambda: datetime.now(UTC))
+    sources: list[str] = field(default_factory=list)
+    full: threading.Event = field(default_factory=threading.Event)
+    dispatched: threading.Event = field(default_factory=threading.Event)
+    ended: threading.Event = field(default_factory=threading.Event)
+    job: Job | None = None
+    outcome: str = "exited"  # exited | timeout | shutdown
+    forced: bool = False  # it needed a kill
 
 
 class ScheduledSource(Protocol):
@@ -80,6 +100,7 @@ class CrawlScheduler:
         repository: Repository | None = None,
         *,
         command_for: CommandFor = scrapy_command,
+        group_command_for: GroupCommandFor | None = None,
         on_run_finished: RunFinishedHook | None = None,
         rebuild_feeds: FeedsHook | None = None,
         kill_grace_seconds: float = 20.0,
@@ -100,10 +121,18 @@ class CrawlScheduler:
         self.timeout_seconds = config.crawl_timeout_minutes * 60
         self._config_file = config_path()
         self.launcher = launcher or launcher_for(
-            config, self.repository, self._config_file, command_for=command_for, cwd=cwd
+            config,
+            self.repository,
+            self._config_file,
+            command_for=command_for,
+            group_command_for=group_command_for,
+            cwd=cwd,
         )
+        self.group_size = max(1, min(config.crawl_group_size, self.launcher.max_sources))
+        self.group_wait_seconds = config.crawl_group_wait_seconds
         self._hosts = {s.name: tuple(getattr(s, "hosts", ())) for s in self.sources}
         self._running: dict[str, Job] = {}
+        self._forming: dict[str, _Group] = {}  # by trigger: the group still taking sources
         self._catch_up: set[str] = set()
         self._lock = threading.Lock()
         self._stopping = threading.Event()
@@ -207,12 +236,18 @@ class CrawlScheduler:
         if not self._claim(source, job_id):
             return
         try:
-            job = self._launch(source, trigger, job_id)
+            group = self._join_group(source, trigger, job_id)
+            if group is None:
+                return
+            group.dispatched.wait()
+            job = group.job
             if job is None:
                 return
+            with self._lock:
+                self._running[source] = job
             try:
-                outcome, forced = self._wait(job)
-                self._record(job, trigger, outcome, forced)
+                outcome, forced = self._wait_for_source(group, job, source)
+                self._record(job, source, trigger, outcome, forced)
             finally:
                 with self._lock:
                     self._running.pop(source, None)
@@ -295,33 +330,119 @@ class CrawlScheduler:
         self.coordination.release(job_id)
         return False
 
-    # -- one crawl ----------------------------------------------------------------------
+    # -- groups: sources due together share one crawl process ---------------------------
 
-    def _launch(self, source: str, trigger: str, job_id: str) -> Job | None:
+    def _join_group(self, source: str, trigger: str, job_id: str) -> _Group | None:
+        """Add the (claimed) source to the group forming for its trigger; the first member
+        starts the group's supervisor, which dispatches it when it is full or the wait is
+        over. None: the source is not to run now."""
+        with self._lock:
+            if self._stopping.is_set():
+                return None
+            if self.launcher.name == "local" and self._running_elsewhere(source):
+                logger.warning(
+                    "%s: a crawl started outside the scheduler is running; skipped", source
+                )
+                return None
+            group = self._forming.get(trigger)
+            first = group is None
+            if group is None:
+                group = _Group(trigger, job_id)
+                self._forming[trigger] = group
+            group.sources.append(source)
+            if len(group.sources) >= self.group_size:
+                del self._forming[trigger]  # full: the next source due starts a new group
+                group.full.set()
+        if first:
+            threading.Thread(
+                target=self._supervise, args=(group,), name=f"crawl group {job_id}", daemon=True
+            ).start()
+        return group
+
+    def _supervise(self, group: _Group) -> None:
+        """Dispatch the group's one process, watch it (timeout, shutdown) and tell every
+        member how it ended. The members record their own runs."""
+        try:
+            if self.group_size > 1:
+                # Wait only for sources falling due within the window, not a moment longer.
+                while not group.full.is_set() and not self._stopping.is_set():
+                    pause = self._until_next_due(group)
+                    if pause is None:
+                        break
+                    group.full.wait(pause)
+                with self._lock:
+                    if self._forming.get(group.trigger) is group:
+                        del self._forming[group.trigger]
+            group.job = self._launch(tuple(group.sources), group.trigger, group.job_id)
+            group.dispatched.set()
+            if group.job is not None:
+                group.outcome, group.forced = self._wait(group.job)
+        except Exception:
+            logger.exception("crawl group %s: supervision failed", ", ".join(group.sources))
+        finally:
+            group.dispatched.set()
+            group.ended.set()
+
+    def _until_next_due(self, group: _Group) -> float | None:
+        """Seconds until the next other source falls due (plus a moment to join), if that
+        is within the group's wait window, counted from the group's start; else None."""
+        now = datetime.now(UTC)
+        window_end = group.created + timedelta(seconds=self.group_wait_seconds)
+        if now >= window_end:
+            return None
+        with self._lock:
+            taken = set(group.sources) | set(self._running)
+        due = [
+            job.next_run_time
+            for job in self._scheduler.get_jobs()
+            if job.id.startswith(CRAWL_JOB_PREFIX)
+            and job.next_run_time is not None
+            and job.id.removeprefix(CRAWL_JOB_PREFIX) not in taken
+            and job.next_run_time <= window_end
+        ]
+        if not due:
+            return None
+        until = (min(due) - now).total_seconds() + GROUP_JOIN_SECONDS
+        return min(max(until, 0.05), (window_end - now).total_seconds())
+
+    def _wait_for_source(self, group: _Group, job: Job, source: str) -> tuple[str, bool]:
+        """Until the group's process ends or, in a group, this source's own run has
+        finished (its claim and its follow-ups need not wait for slower members)."""
+        if len(job.sources) == 1:
+            group.ended.wait()
+            return group.outcome, group.forced
+        while not group.ended.wait(MEMBER_POLL_SECONDS):
+            try:
+                run = self.launcher.run_of(job, source)
+            except Exception:
+                logger.exception("%s: could not read its run", source)
+                continue
+            if run is not None and run.finished_at is not None:
+                return "exited", False
+        return group.outcome, group.forced
+
+    # -- one crawl process -----------------------------------------------------------------
+
+    def _launch(self, sources: tuple[str, ...], trigger: str, job_id: str) -> Job | None:
+        names = ", ".join(sources)
         deadline = time.monotonic() + self.timeout_seconds
         waited = False
         while True:
             with self._lock:
                 if self._stopping.is_set():
                     return None
-                if self.launcher.name == "local" and self._running_elsewhere(source):
-                    logger.warning(
-                        "%s: a crawl started outside the scheduler is running; skipped", source
-                    )
-                    return None
-                job = self.launcher.start(Dispatch((source,), trigger, job_id))
+                job = self.launcher.start(Dispatch(sources, trigger, job_id))
                 if job is not None:
-                    self._running[source] = job
                     break
             if time.monotonic() >= deadline:
-                logger.warning("%s: no worker had a free slot; skipped", source)
+                logger.warning("%s: no worker had a free slot; skipped", names)
                 return None
             if not waited:
-                logger.info("%s: every worker is busy; waiting for a free slot", source)
+                logger.info("%s: every worker is busy; waiting for a free slot", names)
                 waited = True
             self._stopping.wait(WAIT_SECONDS)
         where = f"pid {job.pid}" if job.pid else f"job {job.job_id} on {job.worker}"
-        logger.info("%s: crawl started (%s, %s)", source, where, trigger)
+        logger.info("%s: crawl started (%s, %s)", names, where, trigger)
         return job
 
     def _running_elsewhere(self, source: str) -> bool:
@@ -347,7 +468,7 @@ class CrawlScheduler:
             if time.monotonic() >= deadline:
                 logger.warning(
                     "%s: crawl (job %s) still running after %.0f s; cancelling it",
-                    job.sources[0],
+                    ", ".join(job.sources),
                     job.job_id,
                     self.timeout_seconds,
                 )
@@ -371,9 +492,8 @@ class CrawlScheduler:
 
     # -- recording ------------------------------------------------------------------------
 
-    def _record(self, job: Job, trigger: str, outcome: str, forced: bool) -> None:
+    def _record(self, job: Job, source: str, trigger: str, outcome: str, forced: bool) -> None:
         """Make the run's outcome visible in crawl_runs when the crawl could not."""
-        source = job.sources[0]
         code = self.launcher.exit_code(job)
         logger.info(
             "%s: crawl ended (%s, exit code %s, %.1f s)",
@@ -389,12 +509,13 @@ class CrawlScheduler:
             else:
                 reason = _reason_to_record(run, outcome, forced, code)
             if reason is not None:
-                self._close_run(job, trigger, run, reason)
+                self._close_run(job, source, trigger, run, reason)
         except Exception:
             logger.exception("%s: could not record the crawl's outcome", source)
 
-    def _close_run(self, job: Job, trigger: str, run: CrawlRun | None, reason: str) -> None:
-        source = job.sources[0]
+    def _close_run(
+        self, job: Job, source: str, trigger: str, run: CrawlRun | None, reason: str
+    ) -> None:
         if run is None:
             # Died before creating its row: create one so the failure shows in the crawl log.
             run_id = self.repository.start_run(source, trigger, None, job.pid)
@@ -516,4 +637,4 @@ def _process_alive(pid: int | None, identity: str | None) -> bool:
 
 
 def _job_id(source: str) -> str:
-    return f"crawl:{source}"
+    return f"{CRAWL_JOB_PREFIX}{source}"

@@ -7,7 +7,7 @@ from pathlib import Path
 from db.coordination import Coordination
 from db.repository import Repository
 from monitor.launchers.base import Dispatch, Job, Launcher, LaunchError
-from monitor.launchers.local import CommandFor, LocalLauncher, scrapy_command
+from monitor.launchers.local import CommandFor, GroupCommandFor, LocalLauncher, scrapy_command
 from scraper.config import Config
 
 __all__ = ["Dispatch", "Job", "LaunchError", "Launcher", "launcher_for"]
@@ -19,6 +19,7 @@ def launcher_for(
     config_file: Path | None,
     *,
     command_for: CommandFor = scrapy_command,
+    group_command_for: GroupCommandFor | None = None,
     cwd: Path | None = None,
 ) -> Launcher:
     """The launcher the configuration names (``launcher = "local" | "scrapyd"``)."""
@@ -26,4 +27,11 @@ def launcher_for(
         from monitor.launchers.scrapyd import ScrapydLauncher
 
         return ScrapydLauncher(config, Coordination(config.db_url))
-    return LocalLauncher(config, repository, config_file, command_for=command_for, cwd=cwd)
+    return LocalLauncher(
+        config,
+        repository,
+        config_file,
+        command_for=command_for,
+        group_command_for=group_command_for,
+        cwd=cwd,
+    )

@@ -1,8 +1,9 @@
 """The launcher seam: the scheduler decides *when* a crawl runs, a launcher *how* it is
 started, watched, cancelled and found again in the crawl log.
 
-One dispatch may name several sources (a launcher that runs them in one process can take
-them together); the scheduler gives one source at a time today.
+One dispatch may name several sources, up to the launcher's ``max_sources``: the local
+launcher runs them in one ``python -m scraper.crawl_many`` process (sources that fall due
+together), Scrapyd one spider per job.
 """
 
 from __future__ import annotations
@@ -43,6 +44,11 @@ class Job:
 
 class Launcher(Protocol):
     name: str
+
+    @property
+    def max_sources(self) -> int:
+        """The most sources one dispatch may name."""
+        ...
 
     def start(self, dispatch: Dispatch) -> Job | None:
         """Start the crawl; None when no worker has a free slot now (try again later)."""

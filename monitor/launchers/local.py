@@ -9,7 +9,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -20,11 +20,17 @@ from scraper.config import CONFIG_ENV, Config
 from scraper.extensions import JOB_ID_ENV, TRIGGER_ENV
 
 CommandFor = Callable[[str], list[str]]
+GroupCommandFor = Callable[[Sequence[str]], list[str]]
 
 
 def scrapy_command(source: str) -> list[str]:
     """The real crawl: ``python -m scrapy crawl SOURCE`` with the service's interpreter."""
     return [sys.executable, "-m", "scrapy", "crawl", source]
+
+
+def crawl_many_command(sources: Sequence[str]) -> list[str]:
+    """Several sources in one crawl process: ``python -m scraper.crawl_many SOURCE…``."""
+    return [sys.executable, "-m", "scraper.crawl_many", *sources]
 
 
 def crawl_environment(config: Config, trigger: str, config_file: Path | None) -> dict[str, str]:
@@ -64,23 +70,38 @@ class LocalLauncher:
         config_file: Path | None,
         *,
         command_for: CommandFor = scrapy_command,
+        group_command_for: GroupCommandFor | None = None,
         cwd: Path | None = None,
     ):
         self.config = config
         self.repository = repository
         self.config_file = config_file
         self.command_for = command_for
+        # A stand-in single-source command (tests, benchmarks) without a group command of
+        # its own: one source per process.
+        if group_command_for is None and command_for is scrapy_command:
+            group_command_for = crawl_many_command
+        self.group_command_for = group_command_for
         self.cwd = cwd or project_root()
 
+    @property
+    def max_sources(self) -> int:
+        """How many sources one dispatch may name (one process runs them all)."""
+        return self.config.crawl_group_size if self.group_command_for is not None else 1
+
     def start(self, dispatch: Dispatch) -> Job:
-        if len(dispatch.sources) != 1:
-            raise ValueError("the local launcher starts one source per process")
-        (source,) = dispatch.sources
+        if not 1 <= len(dispatch.sources) <= self.max_sources:
+            raise ValueError(f"the local launcher starts 1 to {self.max_sources} sources at once")
+        if len(dispatch.sources) == 1:
+            command = self.command_for(dispatch.sources[0])  # `scrapy crawl SOURCE`
+        else:
+            assert self.group_command_for is not None
+            command = self.group_command_for(dispatch.sources)
         env = crawl_environment(self.config, dispatch.trigger, self.config_file)
         env[JOB_ID_ENV] = dispatch.job_id
         launched_at = datetime.now(UTC)
         process = subprocess.Popen(
-            self.command_for(source),
+            command,
             cwd=self.cwd,
             env=env,
             stdin=subprocess.DEVNULL,

@@ -81,6 +81,7 @@ def fetch_log(run: CrawlRun, project: str) -> bytes:
 
 class ScrapydLauncher:
     name = "scrapyd"
+    max_sources = 1  # a Scrapyd job runs one spider
 
     def __init__(self, config: Config, coordination: Coordination):
         if not config.scrapyd_urls:
