@@ -24,7 +24,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.background import BackgroundScheduler
@@ -58,6 +58,7 @@ RunFinishedHook = Callable[[str], None]
 FeedsHook = Callable[[], None]
 RunAlive = Callable[[CrawlRun], bool]
 GROUP_JOIN_SECONDS = 0.5  # for a source falling due to reach its group
+GROUP_POLL_SECONDS = 0.05
 CRAWL_JOB_PREFIX = "crawl:"
 MEMBER_POLL_SECONDS = 1.0  # a group member looks this often whether its own run has finished
 
@@ -76,6 +77,22 @@ class _Group:
     job: Job | None = None
     outcome: str = "exited"  # exited | timeout | shutdown
     forced: bool = False  # it needed a kill
+
+
+class _Executor(ThreadPoolExecutor):
+    """APScheduler's thread pool, telling the scheduler which job it has just been handed."""
+
+    def __init__(self, on_submit: Callable[[str, bool], None], max_workers: int):
+        super().__init__(max_workers=max_workers)
+        self._on_submit = on_submit
+
+    def submit_job(self, job: Any, run_times: Any) -> None:
+        self._on_submit(job.id, True)
+        try:
+            super().submit_job(job, run_times)
+        except BaseException:
+            self._on_submit(job.id, False)  # not run (still running: max_instances)
+            raise
 
 
 class ScheduledSource(Protocol):
@@ -133,12 +150,14 @@ class CrawlScheduler:
         self._hosts = {s.name: tuple(getattr(s, "hosts", ())) for s in self.sources}
         self._running: dict[str, Job] = {}
         self._forming: dict[str, _Group] = {}  # by trigger: the group still taking sources
+        # Sources handed to a job thread and not in a group yet: (trigger once known, since).
+        self._arriving: dict[str, tuple[str | None, float]] = {}
         self._catch_up: set[str] = set()
         self._lock = threading.Lock()
         self._stopping = threading.Event()
         self._hurry = threading.Event()  # a second stop request: skip the grace period
         # One worker per source (each blocks on its crawl) plus the feed job.
-        workers = ThreadPoolExecutor(max_workers=len(self.sources) + 2)
+        workers = _Executor(self._submitted, max_workers=len(self.sources) + 2)
         self._scheduler = BackgroundScheduler(timezone=UTC, executors={"default": workers})
 
     # -- lifecycle ------------------------------------------------------------------------
@@ -233,7 +252,10 @@ class CrawlScheduler:
     def _crawl_job(self, source: str) -> None:
         trigger = TRIGGER_STARTUP if self._take_catch_up(source) else TRIGGER_SCHEDULED
         job_id = uuid.uuid4().hex
+        with self._lock:  # a forming group waits for it
+            self._arriving[source] = (trigger, time.monotonic())
         if not self._claim(source, job_id):
+            self._arrived(source)
             return
         try:
             group = self._join_group(source, trigger, job_id)
@@ -324,6 +346,7 @@ class CrawlScheduler:
             if not waited:
                 logger.info("%s: waiting for a busy domain (%s)", source, ", ".join(holders))
                 waited = True
+                self._arrived(source)  # no group waits for it: it may take long
             # Queue up: while this run waits, no other crawl of the domain may jump ahead.
             self.coordination.claim(reservations, job_id, ttl)
             self._stopping.wait(WAIT_SECONDS)
@@ -337,6 +360,7 @@ class CrawlScheduler:
         starts the group's supervisor, which dispatches it when it is full or the wait is
         over. None: the source is not to run now."""
         with self._lock:
+            self._arriving.pop(source, None)
             if self._stopping.is_set():
                 return None
             if self.launcher.name == "local" and self._running_elsewhere(source):
@@ -358,6 +382,22 @@ class CrawlScheduler:
                 target=self._supervise, args=(group,), name=f"crawl group {job_id}", daemon=True
             ).start()
         return group
+
+    def _submitted(self, job_id: str, submitted: bool) -> None:
+        """A crawl job handed to (or refused by) the thread pool: its thread is about to
+        take the source to a group — from this moment, not once the thread runs."""
+        if not job_id.startswith(CRAWL_JOB_PREFIX):
+            return
+        source = job_id.removeprefix(CRAWL_JOB_PREFIX)
+        with self._lock:
+            if submitted:
+                self._arriving.setdefault(source, (None, time.monotonic()))
+            elif self._arriving.get(source, ("", 0.0))[0] is None:
+                del self._arriving[source]
+
+    def _arrived(self, source: str) -> None:
+        with self._lock:
+            self._arriving.pop(source, None)
 
     def _supervise(self, group: _Group) -> None:
         """Dispatch the group's one process, watch it (timeout, shutdown) and tell every
@@ -390,8 +430,12 @@ class CrawlScheduler:
         window_end = group.created + timedelta(seconds=self.group_wait_seconds)
         if now >= window_end:
             return None
+        recent = time.monotonic() - self.group_wait_seconds
         with self._lock:
-            taken = set(group.sources) | set(self._running)
+            coming = [t for t, since in self._arriving.values() if since > recent]
+            if any(t in (None, group.trigger) for t in coming):
+                return GROUP_POLL_SECONDS  # due already, starting or claiming: about to join
+            taken = set(group.sources) | set(self._running) | set(self._arriving)
         due = [
             job.next_run_time
             for job in self._scheduler.get_jobs()
@@ -403,7 +447,7 @@ class CrawlScheduler:
         if not due:
             return None
         until = (min(due) - now).total_seconds() + GROUP_JOIN_SECONDS
-        return min(max(until, 0.05), (window_end - now).total_seconds())
+        return min(max(until, GROUP_POLL_SECONDS), (window_end - now).total_seconds())
 
     def _wait_for_source(self, group: _Group, job: Job, source: str) -> tuple[str, bool]:
         """Until the group's process ends or, in a group, this source's own run has
