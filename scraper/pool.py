@@ -123,7 +123,7 @@ class PagePool:
         if self._executor is None:
             context = multiprocessing.get_context("forkserver")
             # The server process imports the extraction once; workers fork from it.
-            context.set_forkserver_preload([__name__, "datasketch"])
+            context.set_forkserver_preload([__name__, "datasketch", "trafilatura"])
             self._executor = ProcessPoolExecutor(max_workers=workers, mp_context=context)
             self._workers = workers
         return self._executor

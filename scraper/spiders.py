@@ -270,31 +270,31 @@ class SourceSpider(Spider):
 
     def parse_listing(self, response: Response) -> Iterator[Request]:
         self._entry_ok(response)
+        urls = [response.urljoin(h) for h in response.xpath("//a/@href").getall()]
+        page_links = {self.canonical(u) for u in urls if self.is_article_url(u)}
+        unknown = page_links - self.repository.known_among(page_links)
+        # The page's dates and its next page matter only when it links an article the store
+        # does not know (known ones are not fetched; failed ones are retried from the store):
+        # an unchanged listing — the steady state — is not analysed again.
         dates = (
             discovery.link_dates(response.text, response.url)
-            if isinstance(response, TextResponse)
+            if unknown and isinstance(response, TextResponse)
             else {}
         )
-        links = [
-            (url, parse_date(dates[url]) if url in dates else None)
-            for url in (response.urljoin(h) for h in response.xpath("//a/@href").getall())
-        ]
+        links = [(url, parse_date(dates[url]) if url in dates else None) for url in urls]
         found = list(self._articles(response, links, hint=LISTING_DATE))
         yield from found
         if isinstance(response, TextResponse):
             yield from self._linked_feeds(response)
-        next_url = self._next_page(response)
-        if next_url is None:
-            return
-        page_links = {self.canonical(u) for u, _ in links if self.is_article_url(u)}
-        unknown = page_links - self.repository.known_among(page_links)
-        if unknown:
-            yield self._entry_request(next_url, "listing", self.parse_listing)
-        else:
+        if not unknown:
             self.log_.info(
                 "listing %s holds only known articles: not paginating further", response.url
             )
             self.crawler.stats.inc_value("clusterwatch/pagination_stopped")
+            return
+        next_url = self._next_page(response)
+        if next_url is not None:
+            yield self._entry_request(next_url, "listing", self.parse_listing)
 
     def _next_page(self, response: Response) -> str | None:
         """The declared next-page hint first, then generic signals (scraper.discovery)."""

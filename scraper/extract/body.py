@@ -13,7 +13,6 @@ import html as html_lib
 from collections.abc import Iterable, Iterator
 
 import nh3
-import trafilatura
 from lxml import etree
 from lxml import html as lxml_html
 
@@ -208,6 +207,10 @@ def trafilatura_blocks(
     document: lxml_html.HtmlElement, url: str, precision: bool
 ) -> tuple[list[Block], str]:
     """Blocks of trafilatura's extraction of ``document``, and its metadata title."""
+    # Imported here, not at the top: trafilatura (with py3langid and numpy) is a large part
+    # of a crawl process's start-up, and a recrawl with nothing new extracts no page.
+    import trafilatura
+
     doc = trafilatura.bare_extraction(
         lxml_html.tostring(document, encoding="unicode"),
         url=url,
