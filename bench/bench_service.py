@@ -101,6 +101,7 @@ def main() -> None:
             due,
             repository,
             command_for=lambda source: [true],
+            group_command_for=lambda sources: [true],  # due together: one process, as run has
             on_run_finished=after_run,
             rebuild_feeds=hooks.rebuild_feeds,
             poll_seconds=0.05,

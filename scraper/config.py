@@ -203,7 +203,7 @@ class Config(BaseSettings):
     # Sources falling due within crawl_group_wait_seconds of each other run in one crawl
     # process (python -m scraper.crawl_many), up to crawl_group_size of them; 1: one
     # `scrapy crawl` process per source. Local launcher only (a Scrapyd job runs one spider).
-    crawl_group_size: int = Field(default=10, ge=1)
+    crawl_group_size: int = Field(default=20, ge=1)
     crawl_group_wait_seconds: float = Field(default=10, ge=0)
     alert_urls: list[str] = []
     # How crawls start: "local" (a `scrapy crawl` process here) or "scrapyd" (a job on one
