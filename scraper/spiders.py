@@ -488,7 +488,7 @@ class SourceSpider(Spider):
             self.crawler.stats.inc_value(
                 "clusterwatch/articles/not_announced"
                 if why.startswith(linktext.NOT_ANNOUNCED)
-                else "clusterwatch/articles/too_short"
+                else "clusterwatch/articles/no_title_or_text"
             )
             self._failed(
                 canonical,
