@@ -94,3 +94,31 @@ def test_unknown_sources_are_refused_by_name(tmp_path: Path) -> None:
     assert result.returncode == 2
     assert result.stderr.strip() == "clusterwatch: crawl_many: unknown source(s): nosuchsource"
     assert not (tmp_path / "data" / "clusterwatch.db").exists()
+
+
+def test_a_crawl_process_starts_without_the_extraction_libraries() -> None:
+    """What every crawl process imports before its first page (the spiders, pipelines,
+    middlewares, crawl-log extension, Scrapy's crawler and HTTP handler) leaves trafilatura —
+    and the numpy that py3langid pulls in — to the first page that is extracted: an unchanged
+    recrawl extracts none."""
+    modules = [
+        "scraper.crawl_many",
+        "scraper.spiders",
+        "scraper.pipelines",
+        "scraper.middlewares",
+        "scraper.extensions",
+        "scraper.pool",
+        "spiders",
+        "scrapy.crawler",
+        "scrapy.core.downloader.handlers.http11",
+    ]
+    probe = (
+        "import importlib, sys\n"
+        f"for name in {modules!r}: importlib.import_module(name)\n"
+        "print(sorted({'trafilatura', 'py3langid', 'numpy'} & set(sys.modules)))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", probe], cwd=REPO_ROOT, capture_output=True, text=True, timeout=120
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert result.stdout.strip() == "[]"
