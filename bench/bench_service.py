@@ -20,6 +20,7 @@ arenas) — about 14 MB from run 50 to 200, then flat — which is no growth per
 
 from __future__ import annotations
 
+import ctypes
 import http.client
 import itertools
 import logging
@@ -28,6 +29,7 @@ import statistics
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -45,6 +47,16 @@ class Due:
     name: str
     interval_minutes: float = 1 / 60
     enabled: bool = True
+
+
+def _sqlite_memory_used() -> Callable[[], int]:
+    """SQLite's own heap (page caches of every connection, statements): sqlite3_memory_used
+    of the library the sqlite3 module is linked to."""
+    import _sqlite3
+
+    function = ctypes.CDLL(_sqlite3.__file__).sqlite3_memory_used
+    function.restype = ctypes.c_int64
+    return lambda: int(function())
 
 
 def rss_mb() -> float:
@@ -120,6 +132,8 @@ def main() -> None:
             began = time.monotonic()
             scheduler.start()
             samples: list[tuple[int, float]] = []
+            inside: list[tuple[float, int]] = []  # (SQLite's heap MB, Python's blocks)
+            sqlite_used = _sqlite_memory_used()
             warm_up = min(200, runs // 2)
             next_sample = min(50, warm_up)
             try:
@@ -133,7 +147,12 @@ def main() -> None:
                         connection.close()
                         assert status.status == 200, status.status
                         samples.append((done, rss_mb()))
-                        print(f"  {done:>5} runs: RSS {samples[-1][1]:.1f} MB", flush=True)
+                        inside.append((sqlite_used() / 2**20, sys.getallocatedblocks()))
+                        print(
+                            f"  {done:>5} runs: RSS {samples[-1][1]:.1f} MB, SQLite's heap "
+                            f"{inside[-1][0]:.1f} MB, Python blocks {inside[-1][1]}",
+                            flush=True,
+                        )
                         next_sample += 50
                     if done >= runs and samples[-1][0] >= runs:
                         break
@@ -156,6 +175,23 @@ def main() -> None:
     report.add(f"service RSS after {early_runs} runs", round(early, 1), "MB")
     report.add(f"service RSS after {first_runs} runs (warm-up)", round(first, 1), "MB")
     report.add(f"service RSS after {last_runs} runs", round(last, 1), "MB")
+    at = [i for i, (n, _) in enumerate(samples) if n >= warm_up]
+    steady_runs = [samples[i][0] for i in at]
+    sqlite_slope = statistics.linear_regression(steady_runs, [inside[i][0] for i in at]).slope
+    blocks_slope = statistics.linear_regression(steady_runs, [inside[i][1] for i in at]).slope
+    report.add(
+        "SQLite's own heap (page caches, statements)",
+        round(inside[-1][0], 1),
+        "MB",
+        note=f"after {last_runs} runs; {inside[at[0]][0]:.1f} MB after {first_runs}, "
+        f"{sqlite_slope * 100:+.2f} MB / 100 runs",
+    )
+    report.add(
+        "Python's allocated blocks: growth per 100 runs",
+        round(blocks_slope * 100),
+        "blocks",
+        note=f"{inside[-1][1]} after {last_runs} runs (sys.getallocatedblocks)",
+    )
     report.add(
         "service RSS growth per 100 runs",
         round(slope * 100, 2),
