@@ -186,6 +186,14 @@ def main() -> None:
         note=f"after {last_runs} runs; {inside[at[0]][0]:.1f} MB after {first_runs}, "
         f"{sqlite_slope * 100:+.2f} MB / 100 runs",
     )
+    outside = [samples[i][1] - inside[i][0] for i in at]
+    report.add(
+        "service RSS outside SQLite's heap: growth per 100 runs",
+        round(statistics.linear_regression(steady_runs, outside).slope * 100, 2),
+        "MB",
+        note="SQLite's page caches fill as the database grows, up to cache_size per pooled "
+        "connection; what grows beyond that would be a leak",
+    )
     report.add(
         "Python's allocated blocks: growth per 100 runs",
         round(blocks_slope * 100),
