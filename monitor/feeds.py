@@ -123,6 +123,7 @@ def _build_feeds(
         changed += archived
         changed += write_feed(config, repository, spec, labels, target, pages)
     changed += write_published(target / OPML_FILE, render_opml(config, specs))
+    _keep_used_parts()
     return changed
 
 
@@ -376,6 +377,7 @@ def entry_parts(stories: Sequence[FeedStory], labels: dict[str, str]) -> list[En
 
 def _entry_parts(story: FeedStory, labels: dict[str, str]) -> EntryParts:
     key = _parts_key(story, labels)
+    _USED.add(key)
     cached = _PARTS.get(key)
     if cached is not None:
         return cached
@@ -418,6 +420,16 @@ def _parts_key(story: FeedStory, labels: dict[str, str]) -> tuple[object, ...]:
 
 
 _PARTS: dict[tuple[object, ...], EntryParts] = {}
+_USED: set[tuple[object, ...]] = set()  # the keys the build under way has used
+
+
+def _keep_used_parts() -> None:
+    """After a build: keep only the parts it used. Entries that left every feed (a new
+    story each run pushes one out) would otherwise stay until the size bound, a service's
+    memory growing by an entry per run until then."""
+    for key in [k for k in _PARTS if k not in _USED]:
+        del _PARTS[key]
+    _USED.clear()
 
 
 def _as_stories(stories: Sequence[FeedStory | Article]) -> list[FeedStory]:
