@@ -78,6 +78,7 @@ class ArticleRecord:
     raw_headers: dict[str, str] = field(default_factory=dict)
     feed_date: datetime | None = None
     listing_date: datetime | None = None
+    link_text: str | None = None
     rules_version: str | None = None
     crawl_run_id: int | None = None
     duplicate_of: int | None = None
@@ -101,6 +102,7 @@ class FailedPage:
     raw_headers: dict[str, str] = field(default_factory=dict)
     feed_date: datetime | None = None
     listing_date: datetime | None = None
+    link_text: str | None = None
     rules_version: str | None = None
     crawl_run_id: int | None = None
 
@@ -490,6 +492,7 @@ class Repository:
                 "rules_version": page.rules_version,
                 "feed_date": page.feed_date,
                 "listing_date": page.listing_date,
+                "link_text": page.link_text,
             }
             if page.raw_html is not None:  # keep the last body that arrived
                 values.update(
