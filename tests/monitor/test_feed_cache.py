@@ -36,7 +36,7 @@ def test_entries_that_left_every_feed_leave_the_cache(tmp_path: Path) -> None:
             )
         )
         feeds.build_feeds(config, repository, sources)
-        sizes.append(len(feeds._PARTS))
+        sizes.append(max(len(feeds._PARTS), len(feeds._ENTRIES)))
     written = (config.feeds_dir / "all.xml").read_text("utf-8")
     assert "Meldung 39 aus dem Cluster" in written and "Meldung 30 aus" not in written
     # The newest five, in the feeds that show them (a story's parts are shared by its
