@@ -5,6 +5,7 @@ from __future__ import annotations
 import enum
 import json
 import re
+from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
@@ -577,7 +578,7 @@ class Repository:
     def count_lines(self, source: str, line_hashes: Iterable[str]) -> None:
         """Count one more page of ``source`` with these text lines (each line once)."""
         with self.session() as s, s.begin():
-            _count_lines(s, source, line_hashes)
+            _count_lines(s, [(source, line_hashes)])
 
     def frequent_lines(self, source: str, min_pages: int, min_share: float) -> tuple[set[str], int]:
         """Line hashes seen on ≥ ``min_pages`` and ≥ ``min_share`` of the source's pages,
@@ -630,11 +631,13 @@ class Repository:
         results = []
         with self.session() as s, s.begin():
             _lock(s)
+            counted = []
             for entry in batch:
                 result = self._add(s, entry.record, entry.decide, source_order)
                 if result[0] is not AddResult.KNOWN and entry.line_hashes:
-                    _count_lines(s, entry.record.source, entry.line_hashes)
+                    counted.append((entry.record.source, entry.line_hashes))
                 results.append(result)
+            _count_lines(s, counted)
         return results
 
     def _add(
@@ -1223,23 +1226,6 @@ def _settled(now: datetime) -> Any:
     return (Article.state == STORED) | (Article.retry_at > now)
 
 
-def _upsert_increment(
-    s: Session, model: Any, rows: dict[str, Any] | list[dict[str, Any]], column: str
-) -> Any:
-    """INSERT … ON CONFLICT DO UPDATE SET column = column + 1 (new rows start at 1)."""
-    batch = rows if isinstance(rows, list) else [rows]
-    values = [{**row, column: 1} for row in batch]
-    dialect = s.get_bind().dialect.name
-    module: Any = sqlite if dialect == "sqlite" else postgresql
-    if dialect not in ("sqlite", "postgresql"):
-        raise NotImplementedError(f"unsupported database backend {dialect!r}")
-    stmt = module.insert(model).values(values)
-    keys = [c.name for c in model.__table__.primary_key.columns]
-    return stmt.on_conflict_do_update(
-        index_elements=keys, set_={column: getattr(model, column) + 1}
-    )
-
-
 def _forget_failure(s: Session, canonical_url: str) -> int | None:
     """Delete a failed row (and what hangs on it); returns the story it was in, if any."""
     row = s.execute(
@@ -1317,13 +1303,38 @@ def _insert_ignore(s: Session, values: dict[str, Any]) -> Any:
     raise NotImplementedError(f"unsupported database backend {dialect!r}")
 
 
-def _count_lines(s: Session, source: str, line_hashes: Iterable[str]) -> None:
-    hashes = sorted(set(line_hashes))
-    s.execute(_upsert_increment(s, FurniturePages, {"source": source}, "pages"))
-    for start in range(0, len(hashes), 500):
-        rows = [{"source": source, "line_hash": h} for h in hashes[start : start + 500]]
-        if rows:
-            s.execute(_upsert_increment(s, FurnitureLine, rows, "pages"))
+def _count_lines(s: Session, pages: Iterable[tuple[str, Iterable[str]]]) -> None:
+    """Count pages (``(source, line hashes)``, each line once a page) into the template-line
+    tables: one upsert per table adding each key's count, whatever the number of pages."""
+    page_counts: Counter[str] = Counter()
+    line_counts: Counter[tuple[str, str]] = Counter()
+    for source, line_hashes in pages:
+        page_counts[source] += 1
+        line_counts.update((source, h) for h in set(line_hashes))
+    if page_counts:
+        rows = [{"source": k, "pages": n} for k, n in sorted(page_counts.items())]
+        s.execute(_upsert_add(s, FurniturePages), rows)
+    keys = sorted(line_counts)
+    for start in range(0, len(keys), 5000):
+        rows = [
+            {"source": source, "line_hash": h, "pages": line_counts[(source, h)]}
+            for source, h in keys[start : start + 5000]
+        ]
+        s.execute(_upsert_add(s, FurnitureLine), rows)
+
+
+def _upsert_add(s: Session, model: Any) -> Any:
+    """INSERT … ON CONFLICT DO UPDATE SET pages = pages + the inserted count (executemany:
+    one compiled statement for any number of rows)."""
+    dialect = s.get_bind().dialect.name
+    module: Any = sqlite if dialect == "sqlite" else postgresql
+    if dialect not in ("sqlite", "postgresql"):
+        raise NotImplementedError(f"unsupported database backend {dialect!r}")
+    stmt = module.insert(model)
+    keys = [c.name for c in model.__table__.primary_key.columns]
+    return stmt.on_conflict_do_update(
+        index_elements=keys, set_={"pages": model.pages + stmt.excluded.pages}
+    )
 
 
 def _table(model: Any) -> Table:

@@ -296,3 +296,28 @@ def test_archive_count_is_capped_and_paging_still_knows_older_pages(
     assert (page.total, page.capped, page.more) == (2, True, True)
     last = repo.archive_stories(offset=3, limit=1)
     assert len(last.stories) == 1 and not last.more
+
+
+def test_a_batch_counts_template_lines_as_one_page_at_a_time_does(repo: Repository) -> None:
+    # The batch counts every line of every new page once per page (a line twice on a page
+    # counts once), skips known pages, and adds to the counts already stored.
+    from db.repository import StoreEntry
+
+    repo.count_lines("clib", ["nav", "footer"])
+    pages = [
+        ("https://a/1", "clib", ["nav", "footer", "nav", "x1"]),
+        ("https://a/2", "clib", ["nav", "x2"]),
+        ("https://b/1", "openpr", ["nav", "y"]),
+        ("https://a/1", "clib", ["nav", "footer"]),  # the same page again: known
+    ]
+    entries = [
+        StoreEntry(record(url, TEXT + url, source=source), None, lines)
+        for url, source, lines in pages
+    ]
+    results = repo.add_articles(entries)
+    assert [r for r, _ in results] == [AddResult.NEW] * 3 + [AddResult.KNOWN]
+
+    assert repo.frequent_lines("clib", 1, 0.0) == ({"nav", "footer", "x1", "x2"}, 3)
+    assert repo.frequent_lines("clib", 3, 0.0) == ({"nav"}, 3)
+    assert repo.frequent_lines("clib", 2, 0.0) == ({"nav", "footer"}, 3)
+    assert repo.frequent_lines("openpr", 1, 0.0) == ({"nav", "y"}, 1)
