@@ -360,20 +360,18 @@ def _shared_bands(bands: int) -> Any:
 
 def _set_feed_order(s: Session, story_id: int, order: datetime | None) -> None:
     """The story's feed order on its stored members (NULL on the rest, and on all of them
-    while the story is unpublished): what a source's feed reads from its index."""
-    members = update(Article).where(Article.story_id == story_id)
-    quiet = {"synchronize_session": False}
+    while the story is unpublished): what a source's feed reads from its index. Core
+    statements on the table (the ORM's bulk-update bookkeeping cost more than the update)."""
+    articles = _table(Article)
+    members = update(articles).where(articles.c.story_id == story_id)
     if order is None:
-        s.execute(members.values(feed_order=None), execution_options=quiet)
+        s.execute(members.values(feed_order=None))
         return
+    s.execute(members.where(articles.c.state == STORED).values(feed_order=order))
     s.execute(
-        members.where(Article.state == STORED).values(feed_order=order), execution_options=quiet
-    )
-    s.execute(
-        members.where(Article.state != STORED, Article.feed_order.is_not(None)).values(
+        members.where(articles.c.state != STORED, articles.c.feed_order.is_not(None)).values(
             feed_order=None
-        ),
-        execution_options=quiet,
+        )
     )
 
 
@@ -674,7 +672,7 @@ class Repository:
             s.flush()
             story_id = story.id
         values["story_id"] = story_id
-        row_id = s.scalar(_insert_ignore(s, values).returning(Article.id))
+        row_id = s.scalar(_insert_ignore(s), values)
         if row_id is None:  # lost a race on the canonical URL (no lock on that backend)
             return AddResult.KNOWN, s.scalar(
                 select(Article.id).where(Article.canonical_url == record.canonical_url)
@@ -1294,13 +1292,19 @@ def _values(record: ArticleRecord) -> dict[str, Any]:
     return values
 
 
-def _insert_ignore(s: Session, values: dict[str, Any]) -> Any:
-    dialect = s.get_bind().dialect.name
-    if dialect == "sqlite":
-        return sqlite.insert(Article).values(**values).on_conflict_do_nothing()
-    if dialect == "postgresql":
-        return postgresql.insert(Article).values(**values).on_conflict_do_nothing()
-    raise NotImplementedError(f"unsupported database backend {dialect!r}")
+def _insert_ignore(s: Session) -> Any:
+    """INSERT … ON CONFLICT DO NOTHING RETURNING id for an article's values (given as the
+    statement's parameters: one compiled statement for every article)."""
+    return _insert_article(s.get_bind().dialect.name)
+
+
+@lru_cache(maxsize=4)
+def _insert_article(dialect: str) -> Any:
+    module: Any = {"sqlite": sqlite, "postgresql": postgresql}.get(dialect)
+    if module is None:
+        raise NotImplementedError(f"unsupported database backend {dialect!r}")
+    table = _table(Article)
+    return module.insert(table).on_conflict_do_nothing().returning(table.c.id)
 
 
 def _count_lines(s: Session, pages: Iterable[tuple[str, Iterable[str]]]) -> None:
