@@ -262,6 +262,7 @@ def main() -> None:
             again = scrapy_crawl(SOURCE, crawl_env(data, config, server.url))
             repeat = last_stats(data, SOURCE)
             steady = (pool.cpu - again.cpu) / pool_pages
+            steady_cores = cores * pool_pages / (pool.cpu - again.cpu + pool.descendants_cpu)
             report.add(
                 "unchanged recrawl, crawl process CPU (start-up)",
                 again.cpu,
@@ -271,11 +272,12 @@ def main() -> None:
             )
             report.add(
                 "crawl bound by its CPU time beyond start-up (idle machine)",
-                min(1 / steady, cores_bound),
+                min(1 / steady, steady_cores),
                 "pages/s",
-                min(1 / steady, cores_bound) * floor_cpu,
+                min(1 / steady, steady_cores) * floor_cpu,
                 f"vs the floor's CPU rate; crawl process {steady * 1000:.1f} ms per page "
-                f"beyond start-up (the floor: {floor_cpu * 1000:.1f} ms)",
+                f"beyond start-up (the floor: {floor_cpu * 1000:.1f} ms), all {cores} cores "
+                f"{steady_cores:.0f} pages/s (pool workers' start-up included)",
             )
             peer = trafilatura_cli(site, server.url, work)
             pool_wall = pool.wall
