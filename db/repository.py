@@ -12,23 +12,27 @@ from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import (
+    BigInteger,
     Integer,
     Select,
     String,
     Table,
     and_,
     cast,
+    column,
     delete,
     func,
     insert,
     literal_column,
     or_,
     select,
+    table,
     text,
     update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, defer, sessionmaker
+from sqlalchemy.sql.util import ClauseAdapter
 
 from db.engine import session_factory
 from db.models import (
@@ -265,17 +269,36 @@ class ArchivePage:
 _SEARCH_WORD = re.compile(r"\w+", re.UNICODE)
 
 
-def _search_condition(s: Session, search: str) -> Any | None:
-    """Story ids matching every word of ``search``; None when no word can be searched."""
+# SQLite: a story's FTS5 row is keyed by its archive order — the second of ``order_at``
+# in the high bits, the story id in the low 31 (migration 0010) — so the full-text table
+# read by rowid DESC yields matches newest first and a page stops after the rows it needs.
+# The key orders by the second only: stories of one second are sorted in Python.
+SEARCH_KEY = "CAST(strftime('%s', stories.order_at) AS INTEGER) * 2147483648 + stories.id"
+_KEY_ID_BITS = 31
+_KEY_ID_MASK = (1 << _KEY_ID_BITS) - 1
+_STORY_SEARCH = table("story_search", column("rowid", BigInteger))
+_SEARCH_ROWID: Any = _STORY_SEARCH.c.rowid
+
+
+def _fts_phrases(words: Sequence[str]) -> str | None:
+    """An FTS5 query holding every word (as a phrase: the trigram tokenizer needs three
+    characters or more per searched string); None when no word can be searched."""
+    phrases = ['"' + w.replace('"', '""') + '"' for w in words if len(w) >= 3]
+    return " AND ".join(phrases) if phrases else None
+
+
+def _fts_story_ids(match: str, name: str) -> Any:
+    """The story ids whose full-text entry matches (for ``Story.id.in_``)."""
+    ids = text(
+        f"SELECT rowid & {_KEY_ID_MASK} AS story_id FROM story_search "
+        f"WHERE story_search MATCH :{name}"
+    )
+    return ids.bindparams(**{name: match}).columns(story_id=Integer)
+
+
+def _search_condition(search: str) -> Any | None:
+    """PostgreSQL: stories matching every word of ``search``; None when there is no word."""
     words = _SEARCH_WORD.findall(search)
-    if s.get_bind().dialect.name == "sqlite":
-        # The trigram tokenizer needs at least three characters per searched string.
-        phrases = [f'"{w}"' for w in words if len(w) >= 3]
-        if not phrases:
-            return None
-        match = " AND ".join(phrases)
-        ids = text("SELECT rowid FROM story_search WHERE story_search MATCH :match")
-        return Story.id.in_(ids.bindparams(match=match).columns(rowid=Integer))
     if not words:
         return None
     # Each word: German stemming with a prefix match (the tsvector), or — three letters or
@@ -292,6 +315,85 @@ def _search_condition(s: Session, search: str) -> Any | None:
     return and_(*found)
 
 
+def _sqlite_search_page(
+    s: Session, match: str, conditions: list[Any], offset: int, count: int
+) -> tuple[list[int], int]:
+    """Ids of ``count`` matching stories from ``offset`` in archive order, and the number
+    matching up to the cap + 1. The full-text table is read by rowid (the archive order
+    key) DESC and joined to its story by primary key, so the page stops after
+    ``offset + count`` matches and the count after the cap: no sort of every match."""
+    joined = (
+        select(Story.id, Story.order_at, _SEARCH_ROWID)
+        .select_from(_STORY_SEARCH)
+        .join(Story, Story.id == _SEARCH_ROWID.op("&")(_KEY_ID_MASK))
+        .where(literal_column("story_search").op("MATCH")(match), *conditions)
+    )
+    rows = list(s.execute(joined.order_by(_SEARCH_ROWID.desc()).limit(offset + count)))
+    if len(rows) == offset + count:
+        # The rest of the last row's second, which the key orders by id alone.
+        last = int(rows[-1][2])
+        second = (last >> _KEY_ID_BITS) << _KEY_ID_BITS
+        rows += s.execute(joined.where(_SEARCH_ROWID.between(second, last - 1)))
+    rows.sort(key=lambda row: (row[1], row[0]), reverse=True)
+    capped = joined.limit(ARCHIVE_COUNT_CAP + 1).subquery()
+    total = int(s.scalar(select(func.count()).select_from(capped)) or 0)
+    return [int(row[0]) for row in rows[offset : offset + count]], total
+
+
+# PostgreSQL: the newest published stories read first through the order index, at most
+# this many, each checked against the search (cheap for a common word, which fills the page
+# and the count within the window); only a search that cannot fill them there goes to the
+# GIN indexes (a rare word: few matches to fetch and sort).
+ARCHIVE_WALK = 2000
+
+
+def _pg_search_page(
+    s: Session, conditions: list[Any], offset: int, count: int
+) -> tuple[list[int], int]:
+    """As :func:`_sqlite_search_page`, on PostgreSQL (see ARCHIVE_WALK)."""
+    need = offset + count
+    # A subquery named like the table, so the conditions (and the tsvector columns, which
+    # the ORM model does not map) read its columns; its LIMIT bounds the rows read, as the
+    # planner cannot push the outer filter below it.
+    newest = (
+        select(*Story.__table__.c, literal_column("search_vector"), literal_column("search_text"))
+        .where(Story.published.is_(True))
+        .order_by(Story.order_at.desc(), Story.id.desc())
+        .limit(ARCHIVE_WALK)
+        .subquery("stories")
+    )
+    adapt = ClauseAdapter(newest).traverse
+    walked = list(
+        s.scalars(
+            select(newest.c.id)
+            .where(*[adapt(c) for c in conditions])
+            .order_by(newest.c.order_at.desc(), newest.c.id.desc())
+            .limit(max(need, ARCHIVE_COUNT_CAP + 1))
+        )
+    )
+    published = select(Story.id).where(Story.published.is_(True)).limit(ARCHIVE_WALK + 1)
+    whole = int(s.scalar(select(func.count()).select_from(published.subquery())) or 0)
+    every = whole <= ARCHIVE_WALK  # the window held every published story
+    if every or len(walked) >= need:
+        ids = walked[offset:need]
+    else:
+        # Materialized: the planner must not walk the order index for a rare word.
+        matching = select(Story.id, Story.order_at).where(*conditions).cte("matching")
+        ids = list(
+            s.scalars(
+                select(matching.c.id)
+                .order_by(matching.c.order_at.desc(), matching.c.id.desc())
+                .offset(offset)
+                .limit(count)
+                .add_cte(matching.prefix_with("MATERIALIZED"))
+            )
+        )
+    if every or len(walked) > ARCHIVE_COUNT_CAP:
+        return ids, len(walked)
+    capped = select(Story.id).where(*conditions).limit(ARCHIVE_COUNT_CAP + 1).subquery()
+    return ids, int(s.scalar(select(func.count()).select_from(capped)) or 0)
+
+
 def _keyword_conditions(s: Session, keywords: Terms) -> list[Any]:
     """The keywords' ``all`` and ``any`` terms as conditions on the full-text index of the
     lead (title, text), so a keyword feed reads only stories that can match: SQLite's FTS5
@@ -303,10 +405,8 @@ def _keyword_conditions(s: Session, keywords: Terms) -> list[Any]:
 
     def has(term: str) -> Any:
         if sqlite:
-            name = f"kw{next(counter)}"
-            ids = text(f"SELECT rowid FROM story_search WHERE story_search MATCH :{name}")
             phrase = '"' + term.replace('"', '""') + '"'
-            return Story.id.in_(ids.bindparams(**{name: phrase}).columns(rowid=Integer))
+            return Story.id.in_(_fts_story_ids(phrase, f"kw{next(counter)}"))
         escaped = term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
         return literal_column("stories.search_text").ilike(f"%{escaped}%")
 
@@ -322,12 +422,23 @@ def _keyword_conditions(s: Session, keywords: Terms) -> list[Any]:
 def _index_story(s: Session, story_id: int, title: str | None, body: str | None) -> None:
     """Keep the story's full-text entry in step with its lead (None: remove it)."""
     if s.get_bind().dialect.name == "sqlite":
-        s.execute(text("DELETE FROM story_search WHERE rowid = :id"), {"id": story_id})
+        s.flush()  # the story's order_at as just decided: the key is computed from the row
+        old = s.scalar(text("SELECT search_key FROM stories WHERE id = :id"), {"id": story_id})
+        if old is not None:
+            s.execute(text("DELETE FROM story_search WHERE rowid = :key"), {"key": old})
+        key = None
         if title is not None or body is not None:
+            key = s.scalar(
+                text(f"UPDATE stories SET search_key = {SEARCH_KEY} WHERE id = :id "
+                     "RETURNING search_key"),
+                {"id": story_id},
+            )  # fmt: skip
             s.execute(
-                text("INSERT INTO story_search(rowid, title, body) VALUES (:id, :title, :body)"),
-                {"id": story_id, "title": title or "", "body": body or ""},
+                text("INSERT INTO story_search(rowid, title, body) VALUES (:key, :title, :body)"),
+                {"key": key, "title": title or "", "body": body or ""},
             )
+        elif old is not None:
+            s.execute(text("UPDATE stories SET search_key = NULL WHERE id = :id"), {"id": story_id})
         return
     s.execute(
         text(
@@ -969,35 +1080,44 @@ class Repository:
         """One page of the archive: published stories newest first, filtered by ``query``
         (topics, sources) and full-text ``search`` over the lead's title and text — SQLite
         FTS5 (trigram: case-insensitive, inside compounds; words under 3 letters ignored)
-        or PostgreSQL full-text search with German stemming and prefix matching."""
+        or PostgreSQL full-text search with German stemming and prefix matching.
+
+        Counting every match of a broad query at 100 k stories costs more than the page
+        itself: the count stops at a cap ("1000+"), and the page reads one row more than
+        it shows to know whether an older page exists."""
         query = query or StoryQuery()
         conditions = [Story.published.is_(True), *query.conditions()]
         with self.session() as s:
-            if search:
-                found = _search_condition(s, search)
+            words = _SEARCH_WORD.findall(search or "")
+            if search and s.get_bind().dialect.name == "sqlite":
+                match = _fts_phrases(words)
+                if match is None:
+                    return ArchivePage([], 0)
+                ids, total = _sqlite_search_page(s, match, conditions, offset, limit + 1)
+            elif search:
+                found = _search_condition(search)
                 if found is None:
                     return ArchivePage([], 0)
-                conditions.append(found)
-            # Counting every match of a broad query at 100 k stories costs more than the page
-            # itself: count up to a cap ("1000+"), and read one row more than the page to
-            # know whether an older page exists.
-            capped = select(Story.id).where(*conditions).limit(ARCHIVE_COUNT_CAP + 1)
-            total = int(s.scalar(select(func.count()).select_from(capped.subquery())) or 0)
-            stories = list(
-                s.scalars(
-                    select(Story)
-                    .where(*conditions)
-                    .order_by(Story.order_at.desc(), Story.id.desc())
-                    .offset(offset)
-                    .limit(limit + 1)
+                ids, total = _pg_search_page(s, [*conditions, found], offset, limit + 1)
+            else:
+                capped = select(Story.id).where(*conditions).limit(ARCHIVE_COUNT_CAP + 1)
+                total = int(s.scalar(select(func.count()).select_from(capped.subquery())) or 0)
+                ids = list(
+                    s.scalars(
+                        select(Story.id)
+                        .where(*conditions)
+                        .order_by(Story.order_at.desc(), Story.id.desc())
+                        .offset(offset)
+                        .limit(limit + 1)
+                    )
                 )
-            )
-            more = len(stories) > limit
+            by_id = {st.id: st for st in s.scalars(select(Story).where(Story.id.in_(ids)))}
+            stories = [by_id[i] for i in ids[:limit] if i in by_id]
             return ArchivePage(
-                self._with_members(s, stories[:limit]),
+                self._with_members(s, stories),
                 min(total, ARCHIVE_COUNT_CAP),
                 capped=total > ARCHIVE_COUNT_CAP,
-                more=more,
+                more=len(ids) > limit,
             )
 
     def reindex_search(self) -> int:
@@ -1008,10 +1128,19 @@ class Repository:
                 s.execute(text("DELETE FROM story_search"))
                 s.execute(
                     text(
-                        "INSERT INTO story_search(rowid, title, body) SELECT s.id, a.title, "
-                        "a.text FROM stories s JOIN articles a ON a.id = s.lead_article_id"
+                        f"UPDATE stories SET search_key = CASE WHEN lead_article_id IS NOT NULL "
+                        f"THEN {SEARCH_KEY} END"
                     )
                 )
+                s.execute(
+                    text(
+                        "INSERT INTO story_search(rowid, title, body) SELECT s.search_key, "
+                        "a.title, a.text FROM stories s JOIN articles a ON a.id = s.lead_article_id"
+                    )
+                )
+                # Merge the segments into one b-tree: a DELETE leaves tombstones that every
+                # later query would read through.
+                s.execute(text("INSERT INTO story_search(story_search) VALUES ('optimize')"))
             else:
                 s.execute(
                     text(
