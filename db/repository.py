@@ -13,6 +13,7 @@ from typing import Any
 
 from sqlalchemy import (
     BigInteger,
+    Boolean,
     Integer,
     Select,
     String,
@@ -31,7 +32,9 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session, defer, sessionmaker
+from sqlalchemy.sql.functions import FunctionElement
 from sqlalchemy.sql.util import ClauseAdapter
 
 from db.engine import session_factory
@@ -340,11 +343,14 @@ def _sqlite_search_page(
     return [int(row[0]) for row in rows[offset : offset + count]], total
 
 
-# PostgreSQL: the newest published stories read first through the order index, at most
-# this many, each checked against the search (cheap for a common word, which fills the page
-# and the count within the window); only a search that cannot fill them there goes to the
-# GIN indexes (a rare word: few matches to fetch and sort).
-ARCHIVE_WALK = 2000
+# PostgreSQL has no index that yields full-text matches in archive order (a GIN index
+# answers with every match, a bitmap of 95 k rows for a common word), so the newest
+# published stories are read through the order index and checked one by one: first
+# ARCHIVE_PROBE of them; when the matches there promise to fill the page or the capped
+# count within ARCHIVE_WALK stories, that many; what the walk leaves open (a rare word's
+# page, a sparse count) goes to the GIN indexes, which are cheap exactly then.
+ARCHIVE_PROBE = 500
+ARCHIVE_WALK = 5000
 
 
 def _pg_search_page(
@@ -352,40 +358,56 @@ def _pg_search_page(
 ) -> tuple[list[int], int]:
     """As :func:`_sqlite_search_page`, on PostgreSQL (see ARCHIVE_WALK)."""
     need = offset + count
-    # A subquery named like the table, so the conditions (and the tsvector columns, which
-    # the ORM model does not map) read its columns; its LIMIT bounds the rows read, as the
-    # planner cannot push the outer filter below it.
-    newest = (
-        select(*Story.__table__.c, literal_column("search_vector"), literal_column("search_text"))
-        .where(Story.published.is_(True))
-        .order_by(Story.order_at.desc(), Story.id.desc())
-        .limit(ARCHIVE_WALK)
-        .subquery("stories")
-    )
-    adapt = ClauseAdapter(newest).traverse
-    walked = list(
-        s.scalars(
-            select(newest.c.id)
-            .where(*[adapt(c) for c in conditions])
-            .order_by(newest.c.order_at.desc(), newest.c.id.desc())
-            .limit(max(need, ARCHIVE_COUNT_CAP + 1))
+    target = max(need, ARCHIVE_COUNT_CAP + 1)
+
+    def walk(window: int) -> list[int]:
+        # A subquery named like the table, so the conditions (and the search columns, which
+        # the ORM model does not map) read its columns; its LIMIT bounds the rows read, as
+        # the planner cannot push the outer filter below it.
+        newest = (
+            select(
+                *Story.__table__.c, literal_column("search_vector"), literal_column("search_text")
+            )
+            .where(Story.published.is_(True))
+            .order_by(Story.order_at.desc(), Story.id.desc())
+            .limit(window)
+            .subquery("stories")
         )
-    )
+        adapt = ClauseAdapter(newest).traverse
+        return list(
+            s.scalars(
+                select(newest.c.id)
+                .where(*[adapt(c) for c in conditions])
+                .order_by(newest.c.order_at.desc(), newest.c.id.desc())
+                .limit(target)
+            )
+        )
+
     published = select(Story.id).where(Story.published.is_(True)).limit(ARCHIVE_WALK + 1)
-    whole = int(s.scalar(select(func.count()).select_from(published.subquery())) or 0)
-    every = whole <= ARCHIVE_WALK  # the window held every published story
+    stories = int(s.scalar(select(func.count()).select_from(published.subquery())) or 0)
+    walked, window = walk(ARCHIVE_PROBE), ARCHIVE_PROBE
+    promised = len(walked) * ARCHIVE_WALK // ARCHIVE_PROBE
+    if stories > ARCHIVE_PROBE and (
+        (len(walked) < need <= promised) or (len(walked) <= ARCHIVE_COUNT_CAP < promised)
+    ):
+        walked, window = walk(ARCHIVE_WALK), ARCHIVE_WALK
+    every = stories <= window  # the walk read every published story
     if every or len(walked) >= need:
         ids = walked[offset:need]
     else:
         # Materialized: the planner must not walk the order index for a rare word.
-        matching = select(Story.id, Story.order_at).where(*conditions).cte("matching")
+        matching = (
+            select(Story.id, Story.order_at)
+            .where(*conditions)
+            .cte("matching")
+            .prefix_with("MATERIALIZED")
+        )
         ids = list(
             s.scalars(
                 select(matching.c.id)
                 .order_by(matching.c.order_at.desc(), matching.c.id.desc())
                 .offset(offset)
                 .limit(count)
-                .add_cte(matching.prefix_with("MATERIALIZED"))
             )
         )
     if every or len(walked) > ARCHIVE_COUNT_CAP:
@@ -487,9 +509,32 @@ def _set_feed_order(s: Session, story_id: int, order: datetime | None) -> None:
     )
 
 
+class _PerDialect(FunctionElement[bool]):
+    """Its first expression on SQLite, its second on PostgreSQL."""
+
+    type = Boolean()
+    inherit_cache = True
+    name = "per_dialect"
+
+
+@compiles(_PerDialect)
+def _first_expression(element: _PerDialect, compiler: Any, **kw: Any) -> str:
+    return str(compiler.process(element.clauses.clauses[0], **kw))
+
+
+@compiles(_PerDialect, "postgresql")
+def _second_expression(element: _PerDialect, compiler: Any, **kw: Any) -> str:
+    return str(compiler.process(element.clauses.clauses[1], **kw))
+
+
 def _has_topic(topic: str) -> Any:
-    # JSON is text on SQLite and castable on PostgreSQL: one query for both.
-    return cast(Story.topics, String).contains(json.dumps(topic), autoescape=True)
+    """SQLite: the JSON list as text holds the quoted key. PostgreSQL: JSONB containment,
+    under the GIN index ix_stories_topics (migration 0010) — a topic filter reads the
+    stories holding the topic, not every story until the page is full."""
+    return _PerDialect(
+        cast(Story.topics, String).contains(json.dumps(topic), autoescape=True),
+        cast(Story.topics, postgresql.JSONB).contains([topic]),
+    )
 
 
 def _has_member_from(source: str) -> Any:

@@ -3,7 +3,9 @@ order — the second of ``order_at`` in the high bits, the story id in the low 3
 full-text table read in rowid order DESC yields matches newest first and a page or a capped
 count stops after the rows it needs (before: every row holding the words was matched,
 joined and sorted). ``stories.search_key`` remembers the key, so a re-dated or re-led
-story's old entry is found and replaced. PostgreSQL is unchanged.
+story's old entry is found and replaced. On PostgreSQL a GIN index (jsonb_path_ops) over
+a story's topics, so a topic filter reads the stories holding the topic instead of every
+story until the page and the count are full.
 
 Revision ID: 0010
 Revises: 0008
@@ -25,6 +27,10 @@ SEARCH_KEY = "CAST(strftime('%s', stories.order_at) AS INTEGER) * 2147483648 + s
 
 def upgrade() -> None:
     if op.get_bind().dialect.name != "sqlite":
+        op.execute(
+            "CREATE INDEX ix_stories_topics ON stories "
+            "USING gin ((CAST(topics AS jsonb)) jsonb_path_ops)"
+        )
         return
     with op.batch_alter_table("stories") as batch:
         batch.add_column(sa.Column("search_key", sa.BigInteger(), nullable=True))
@@ -41,6 +47,7 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     if op.get_bind().dialect.name != "sqlite":
+        op.execute("DROP INDEX ix_stories_topics")
         return
     op.execute("DROP TABLE story_search")
     op.execute("CREATE VIRTUAL TABLE story_search USING fts5(title, body, tokenize='trigram')")
