@@ -1170,6 +1170,7 @@ class Repository:
         index was lost), in one statement; returns the number of stories indexed."""
         with self.session() as s:
             if s.get_bind().dialect.name == "sqlite":
+                emptied = s.scalar(text("SELECT EXISTS (SELECT 1 FROM story_search)"))
                 s.execute(text("DELETE FROM story_search"))
                 s.execute(
                     text(
@@ -1183,9 +1184,10 @@ class Repository:
                         "a.title, a.text FROM stories s JOIN articles a ON a.id = s.lead_article_id"
                     )
                 )
-                # Merge the segments into one b-tree: a DELETE leaves tombstones that every
-                # later query would read through.
-                s.execute(text("INSERT INTO story_search(story_search) VALUES ('optimize')"))
+                if emptied:
+                    # Merge the segments into one b-tree: the DELETE left tombstones that
+                    # every later query would read through.
+                    s.execute(text("INSERT INTO story_search(story_search) VALUES ('optimize')"))
             else:
                 s.execute(
                     text(

@@ -343,6 +343,10 @@ def test_archive_search_follows_a_redated_or_reworded_lead(repo: Repository) -> 
         page = repo.archive_stories(search="reallabor", offset=offset, limit=1)
         assert [fs.lead.canonical_url for fs in page.stories] == [url]
         assert page.more == (offset < 2) and page.total == 3
+    # A rebuild of the whole index (over the entries there) gives the same answers.
+    assert repo.reindex_search() == 6
+    assert found("reallabor") == expected
+    assert found("wasserstoff") == ["https://r/0", "https://r/2"]
 
 
 def test_migration_keys_existing_search_entries(tmp_path: Path) -> None:
