@@ -1144,6 +1144,9 @@ class Repository:
                 if found is None:
                     return ArchivePage([], 0)
                 ids, total = _pg_search_page(s, [*conditions, found], offset, limit + 1)
+            elif len(conditions) > 1 and s.get_bind().dialect.name != "sqlite":
+                # Filters alone: the same bounded reads (a rare topic through its index).
+                ids, total = _pg_search_page(s, conditions, offset, limit + 1)
             else:
                 capped = select(Story.id).where(*conditions).limit(ARCHIVE_COUNT_CAP + 1)
                 total = int(s.scalar(select(func.count()).select_from(capped.subquery())) or 0)

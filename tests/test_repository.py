@@ -421,11 +421,12 @@ def test_archive_search_pages_agree_with_the_full_match_set(
         ("marsmission", None),
         ("forschung verbundprojekt", "openpr"),
         ("marsmission", "openpr"),
+        (None, "openpr"),
     ]:
         wanted = [
             url
             for url in newest_first
-            if all(any(w in h.casefold() for h in words[url][0]) for w in search.split())
+            if all(any(w in h.casefold() for h in words[url][0]) for w in (search or "").split())
             and (source is None or words[url][1] == source)
         ]
         query = StoryQuery(sources=Terms(all=(source,))) if source else None
