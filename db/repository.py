@@ -1183,8 +1183,11 @@ class Repository:
                 )
                 s.execute(
                     text(
+                        # In key order: FTS5 flushes its pending index whenever a rowid
+                        # is not above the last one (a segment per row otherwise).
                         "INSERT INTO story_search(rowid, title, body) SELECT s.search_key, "
-                        "a.title, a.text FROM stories s JOIN articles a ON a.id = s.lead_article_id"
+                        "a.title, a.text FROM stories s "
+                        "JOIN articles a ON a.id = s.lead_article_id ORDER BY s.search_key"
                     )
                 )
                 if emptied:

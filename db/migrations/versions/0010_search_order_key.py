@@ -41,8 +41,8 @@ def upgrade() -> None:
     op.execute(f"UPDATE stories SET search_key = {SEARCH_KEY} WHERE lead_article_id IS NOT NULL")
     op.execute(
         "INSERT INTO story_search(rowid, title, body) SELECT s.search_key, a.title, a.text "
-        "FROM stories s JOIN articles a ON a.id = s.lead_article_id"
-    )
+        "FROM stories s JOIN articles a ON a.id = s.lead_article_id ORDER BY s.search_key"
+    )  # in key order: FTS5 flushes its pending index whenever a rowid is not above the last
 
 
 def downgrade() -> None:
