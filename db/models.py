@@ -84,13 +84,15 @@ class Article(Base):
     duplicate_of: Mapped[int | None] = mapped_column(ForeignKey("articles.id"), index=True)
     minhash: Mapped[bytes | None] = mapped_column(LargeBinary)
     # The page inputs extraction needs, for re-extraction: the body (zlib-compressed), the
-    # encoding it was decoded with, its headers, the dates the feed and the listing gave
-    # the link.
+    # encoding it was decoded with, its headers, the dates and words the feed and the
+    # listing gave the link.
     raw_html: Mapped[bytes | None] = mapped_column(LargeBinary)
     raw_encoding: Mapped[str | None] = mapped_column(String(32))
     raw_headers: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
     feed_date: Mapped[datetime | None] = mapped_column(UTCDateTime)
     listing_date: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The words the listing or feed gave the link: a page without them is not the article.
+    link_text: Mapped[str | None] = mapped_column(String(300))
     rules_version: Mapped[str | None] = mapped_column(String(16))
     crawl_run_id: Mapped[int | None] = mapped_column(ForeignKey("crawl_runs.id"))
     # The story (one announcement, wherever it appeared) this article belongs to.

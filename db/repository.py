@@ -83,6 +83,7 @@ class ArticleRecord:
     raw_headers: dict[str, str] = field(default_factory=dict)
     feed_date: datetime | None = None
     listing_date: datetime | None = None
+    link_text: str | None = None
     rules_version: str | None = None
     crawl_run_id: int | None = None
     duplicate_of: int | None = None
@@ -106,6 +107,7 @@ class FailedPage:
     raw_headers: dict[str, str] = field(default_factory=dict)
     feed_date: datetime | None = None
     listing_date: datetime | None = None
+    link_text: str | None = None
     rules_version: str | None = None
     crawl_run_id: int | None = None
 
@@ -613,6 +615,7 @@ class Repository:
                 "rules_version": page.rules_version,
                 "feed_date": page.feed_date,
                 "listing_date": page.listing_date,
+                "link_text": page.link_text,
             }
             if page.raw_html is not None:  # keep the last body that arrived
                 values.update(

@@ -26,6 +26,7 @@ from collections.abc import AsyncIterator, Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+import lxml.html
 from starlette.responses import Response, StreamingResponse
 from starlette.types import Receive, Scope, Send
 
@@ -42,9 +43,19 @@ KINDS = (
     "gzip_garbage",  # Content-Encoding: gzip on bytes that are not gzip
     "huge",  # a `bytes`-long page (default 20 MB), `content_length` announced or not
     "replace",  # `body` (or the real file cut at `cut`) as `content_type`, with `status`
+    "maintenance",  # the real page, its title and content swapped for a `notice` (a CMS
+    # serving its maintenance text inside the site's own chrome: nav, consent, footer kept)
 )
 TIMES = {"once": 1, "always": None}
 RAW_KINDS = frozenset({"reset", "reset_body", "stall", "truncate"})
+
+
+NOTICE = (
+    "Wartungsarbeiten|Aufgrund geplanter Wartungsarbeiten ist dieses Angebot vorübergehend "
+    "nicht erreichbar. Wir arbeiten daran, die Seite so schnell wie möglich wieder für Sie "
+    "bereitzustellen.|Bitte versuchen Sie es in einigen Minuten erneut. Wir bitten um Ihr "
+    "Verständnis und danken für Ihre Geduld."
+)  # headline|paragraph|paragraph
 
 
 class FaultError(ValueError):
@@ -257,6 +268,11 @@ def answer(rule: FaultRule, original: Original, connections: Connections) -> Res
         if "content_type" in rule.options:
             headers["Content-Type"] = str(rule.options["content_type"])
         return Response(body, status_code=status, headers=headers)
+    if kind == "maintenance":
+        body = _maintenance_page(original.body, str(rule.options.get("notice", NOTICE)))
+        headers["ETag"] = _etag(body)
+        headers["Content-Type"] = "text/html; charset=utf-8"
+        return Response(body, status_code=200, headers=headers)
     if kind == "trickle":
         chunk = _option(rule, "chunk", 512, int)
         delay = _option(rule, "delay", 0.2, float)
@@ -303,8 +319,14 @@ class RawFault(Response):
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         client = tuple(scope.get("client") or ())
+        # A closed connection of the same client address may not be gone from the list yet
+        # (a reset frees the port at once): only a live one is this request's.
         transport = next(
-            (c.transport for c in self.connections() if getattr(c, "client", None) == client),
+            (
+                c.transport
+                for c in self.connections()
+                if getattr(c, "client", None) == client and not c.transport.is_closing()
+            ),
             None,
         )
         if transport is None:  # not served by uvicorn's h11 protocol: the closest we can do
@@ -350,3 +372,31 @@ def _reset(transport: Any) -> None:
     if sock is not None:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
     transport.abort()
+
+
+def _maintenance_page(body: bytes, notice: str) -> bytes:
+    """The page with its own title, metadata and article swapped for ``notice``: the
+    content root is <main>, else <article>, else the first headline's parent."""
+    headline, *paragraphs = notice.split("|")
+    doc = lxml.html.document_fromstring(body)
+    for meta in doc.xpath(
+        "//meta[contains(@property, 'title') or contains(@name, 'title') or "
+        "contains(@property, 'description') or contains(@name, 'description')] | "
+        "//script[@type='application/ld+json']"
+    ):
+        meta.drop_tree()
+    for title in doc.xpath("//title"):
+        title.text = headline
+    roots = doc.xpath("//main | //article") or [h.getparent() for h in doc.xpath("//h1")]
+    root = roots[0] if roots else doc.body
+    for child in list(root):
+        root.remove(child)
+    root.text = None
+    heading = lxml.html.Element("h1")
+    heading.text = headline
+    root.append(heading)
+    for text in paragraphs:
+        paragraph = lxml.html.Element("p")
+        paragraph.text = text
+        root.append(paragraph)
+    return bytes(lxml.html.tostring(doc, encoding="utf-8", doctype="<!DOCTYPE html>"))

@@ -11,7 +11,6 @@ from urllib.parse import urljoin
 
 from scrapy.http import HtmlResponse
 
-from monitor.replay import ReplayTree
 from scraper.classify import DEFAULT_RULES, RuleSet, score
 from scraper.dedup import token_f1, tokens
 from scraper.extract import (
@@ -22,6 +21,7 @@ from scraper.extract import (
     learn_template,
 )
 from scraper.registry import spider_classes
+from scraper.replaytree import ReplayTree
 
 # Re-exported for the quality gate and scripts.
 __all__ = ["spider_classes", "token_f1", "tokens"]

@@ -52,6 +52,7 @@ class Announcement:
     raw_headers: dict[str, str] = field(default_factory=dict)
     feed_date: datetime | None = None
     listing_date: datetime | None = None
+    link_text: str | None = None  # the listing's or feed's words for the link (linktext.py)
     rules_version: str | None = None
     line_hashes: list[str] = field(default_factory=list)
     relevant: bool | None = None  # set by RelevancePipeline

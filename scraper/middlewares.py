@@ -141,13 +141,17 @@ class OffsiteMiddleware(offsite.OffsiteMiddleware):
         return
 
     def process_request(self, request: Request, spider: Spider | None = None) -> None:
-        try:
-            super().process_request(request)
-        except IgnoreRequest:
-            self.stats.inc_value(DROPPED + "offsite")
-            origin = request.meta.get("redirect_urls") or []
-            via = f" (redirected from {origin[0]})" if origin else ""
-            raise Dropped("offsite", f"off-site request to {host_of(request.url)}{via}") from None
+        # Scrapy lets every dont_filter request through; but dont_filter only means "not a
+        # duplicate" (Scrapy's retries, the failure memory's refetches) — a retried article
+        # redirected off-site must not leave the site either.
+        assert self.crawler.spider is not None
+        if request.meta.get("allow_offsite") or self.should_follow(request, self.crawler.spider):
+            return
+        self.stats.inc_value("offsite/filtered")
+        self.stats.inc_value(DROPPED + "offsite")
+        origin = request.meta.get("redirect_urls") or []
+        via = f" (redirected from {origin[0]})" if origin else ""
+        raise Dropped("offsite", f"off-site request to {host_of(request.url)}{via}")
 
 
 class RedirectMiddleware(redirect.RedirectMiddleware):

@@ -21,7 +21,7 @@ from db.repository import (
     StoryCandidate,
     StoryDecider,
 )
-from scraper import classify, dedup, stories
+from scraper import classify, dedup, linktext, stories
 from scraper.extensions import CRAWLER_RECORD
 from scraper.items import Announcement
 
@@ -46,9 +46,10 @@ class ValidatePipeline:
         return cls(_stats(crawler))
 
     def process_item(self, item: Announcement) -> Announcement:
-        if not is_announcement(item):
+        why = not_an_article(item)
+        if why is not None:
             self.stats.inc_value("clusterwatch/items/invalid")
-            raise DropItem(f"no usable article on {item.url} (title or text missing)")
+            raise DropItem(f"no usable article on {item.url}: {why}")
         for name in ("title", "date", "text"):
             present = item.published_at is not None if name == "date" else bool(getattr(item, name))
             if present:
@@ -180,8 +181,19 @@ class StorePipeline:
 # -- the steps, as functions: the crawl's pipelines and re-extraction run the same code ----
 
 
+def not_an_article(item: Announcement) -> str | None:
+    """Why the page is not an announcement (no title, too little text, not the page its
+    link announced), or None when it is one."""
+    if not item.title:
+        return "no title"
+    if len(item.text) < MIN_TEXT_CHARS:
+        return f"text ({len(item.text)} characters; an article has {MIN_TEXT_CHARS} or more)"
+    broken = linktext.broken_promise(item.link_text, item.title, item.text)
+    return None if broken is None else str(broken)
+
+
 def is_announcement(item: Announcement) -> bool:
-    return bool(item.title) and len(item.text) >= MIN_TEXT_CHARS
+    return not_an_article(item) is None
 
 
 def classify_item(item: Announcement, rules: classify.RuleSet) -> Announcement:
@@ -260,6 +272,7 @@ def article_record(item: Announcement, crawl_run_id: int | None) -> ArticleRecor
         raw_headers=item.raw_headers,
         feed_date=item.feed_date,
         listing_date=item.listing_date,
+        link_text=item.link_text,
         rules_version=item.rules_version,
         topics=item.topics,
         alternates=item.alternates,

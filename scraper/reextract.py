@@ -25,7 +25,7 @@ from scraper.extract.furniture import MIN_PAGES, MIN_SHARE
 from scraper.pipelines import (
     article_record,
     classify_item,
-    is_announcement,
+    not_an_article,
     source_order,
     story_decider,
     story_thresholds,
@@ -109,9 +109,11 @@ def reextract(
             row.raw_encoding,
             dict(row.raw_headers or {}),
             stored_hints(row),
+            row.link_text,
         )
-        if not is_announcement(item):
-            yield _change(row, STILL_FAILED if failed else FAILS_NOW, reason="no usable article")
+        why = not_an_article(item)
+        if why is not None:
+            yield _change(row, STILL_FAILED if failed else FAILS_NOW, reason=why)
             continue
         classify_item(item, rules)
         record = article_record(item, row.crawl_run_id)

@@ -47,7 +47,7 @@ from twisted.web.client import ResponseFailed, ResponseNeverReceived
 
 from db.models import Article
 from db.repository import FailedPage, Repository
-from scraper import classify, discovery
+from scraper import classify, discovery, linktext
 from scraper.extract import (
     DateHints,
     Extracted,
@@ -61,7 +61,7 @@ from scraper.extract.page import Undecodable, repaired_content_type
 from scraper.httpcache import incomplete
 from scraper.items import EXPORT_FIELDS, Announcement
 from scraper.middlewares import CANONICAL, DROPPED, KIND, Dropped
-from scraper.pipelines import MIN_TEXT_CHARS, is_announcement
+from scraper.pipelines import not_an_article
 from scraper.pool import (
     INLINE_SETTING,
     POOL,
@@ -79,6 +79,7 @@ logger = logging.getLogger(__name__)
 REVALIDATE = {"Cache-Control": "max-age=0"}
 FEED_DATE = "cw_feed_date"
 LISTING_DATE = "cw_listing_date"
+LINK_TEXT = "cw_link_text"  # the words the listing or feed gave the link (linktext.py)
 RETRY = "cw_retry"  # request meta: a remembered failure being retried
 DISCOVERED = "cw_discovered"  # request meta: an entry point found on a page, not declared
 DEFAULT_BACKOFF_HOURS = (24.0, 168.0, 672.0)  # 1 day, 1 week, 4 weeks
@@ -190,6 +191,7 @@ class SourceSpider(Spider):
                     row.url, row.canonical_url, row.feed_date, retry=True
                 )
                 request.meta[LISTING_DATE] = row.listing_date
+                request.meta[LINK_TEXT] = row.link_text
                 yield request
         for url in self._pending_pages():
             yield self._entry_request(url, "listing", self.parse_listing)
@@ -265,7 +267,7 @@ class SourceSpider(Spider):
                 continue
             stamp = entry.get("published_parsed") or entry.get("updated_parsed")
             date = datetime.fromtimestamp(calendar.timegm(stamp), UTC) if stamp else None
-            urls.append((response.urljoin(link), date))
+            urls.append((response.urljoin(link), date, entry.get("title")))
         yield from self._articles(response, urls)
 
     def parse_listing(self, response: Response) -> Iterator[Request]:
@@ -275,9 +277,13 @@ class SourceSpider(Spider):
             if isinstance(response, TextResponse)
             else {}
         )
+        texts: dict[str, list[str]] = {}
+        for anchor in response.xpath("//a[@href]"):
+            url = response.urljoin(anchor.attrib["href"])
+            texts.setdefault(url, []).append(" ".join(anchor.xpath(".//text()").getall()))
         links = [
-            (url, parse_date(dates[url]) if url in dates else None)
-            for url in (response.urljoin(h) for h in response.xpath("//a/@href").getall())
+            (url, parse_date(dates[url]) if url in dates else None, linktext.link_text(found))
+            for url, found in texts.items()
         ]
         found = list(self._articles(response, links, hint=LISTING_DATE))
         yield from found
@@ -286,7 +292,7 @@ class SourceSpider(Spider):
         next_url = self._next_page(response)
         if next_url is None:
             return
-        page_links = {self.canonical(u) for u, _ in links if self.is_article_url(u)}
+        page_links = {self.canonical(u) for u, _, _ in links if self.is_article_url(u)}
         unknown = page_links - self.repository.known_among(page_links)
         if unknown:
             yield self._entry_request(next_url, "listing", self.parse_listing)
@@ -337,17 +343,17 @@ class SourceSpider(Spider):
                 if host_of(loc) in own:
                     yield self._entry_request(loc, "sitemap", self.parse_sitemap)
             return
-        yield from self._articles(response, [(loc, None) for loc in locs])
+        yield from self._articles(response, [(loc, None, None) for loc in locs])
 
     def _articles(
         self,
         response: Response,
-        links: Iterable[tuple[str, datetime | None]],
+        links: Iterable[tuple[str, datetime | None, str | None]],
         hint: str = FEED_DATE,
     ) -> Iterator[Request]:
         """Requests for the article links among ``links`` (URL, the date the feed or listing
-        gave it — ``hint`` names which)."""
-        for url, date_hint in links:
+        gave it — ``hint`` names which —, the words it gave the link)."""
+        for url, date_hint, words in links:
             if not self.is_article_url(url):
                 continue
             canonical = self.canonical(url)
@@ -357,6 +363,7 @@ class SourceSpider(Spider):
             self.crawler.stats.inc_value("clusterwatch/article_links")
             request = self._article_request(url, canonical, None)
             request.meta[hint] = date_hint
+            request.meta[LINK_TEXT] = words
             yield request
 
     def _article_request(
@@ -400,12 +407,13 @@ class SourceSpider(Spider):
         feed_date = response.meta.get(FEED_DATE)
         listing_date = response.meta.get(LISTING_DATE)
         hints = DateHints(feed=feed_date, listing=listing_date)
+        link = response.meta.get(LINK_TEXT)
         headers = _kept_headers(response)
         cut = incomplete(response)
         if cut is not None:
             # Never stored, not even for re-extraction: a cut-off page would extract as a
             # shorter article. Refetched after the back-off.
-            self._failed(canonical, response.url, cut, "page", hints=hints)
+            self._failed(canonical, response.url, cut, "page", hints=hints, link=link)
             return
         if not isinstance(response, TextResponse):
             self._failed(
@@ -416,13 +424,21 @@ class SourceSpider(Spider):
                 body=response.body,
                 headers=headers,
                 hints=hints,
+                link=link,
             )
             return
         encoding = response.encoding
         try:
             repaired = repaired_content_type(response.body, headers.get("Content-Type"))
         except Undecodable as error:
-            self._failed(canonical, response.url, f"undecodable text: {error}", "page", hints=hints)
+            self._failed(
+                canonical,
+                response.url,
+                f"undecodable text: {error}",
+                "page",
+                hints=hints,
+                link=link,
+            )
             return
         if repaired is not None:
             self.log_.warning(
@@ -458,25 +474,32 @@ class SourceSpider(Spider):
                 encoding=encoding,
                 headers=headers,
                 hints=hints,
+                link=link,
             )
             return
         assert isinstance(outcome, Prepared)
         item = self._announcement(
-            extracted, response.url, canonical, response.body, encoding, headers, hints
+            extracted, response.url, canonical, response.body, encoding, headers, hints, link
         )
-        if not is_announcement(item):
+        why = not_an_article(item)
+        if why is not None:
             # A page that is not the article (a maintenance or error page answering 200):
             # remembered as failed and retried, not dropped and forgotten.
+            self.crawler.stats.inc_value(
+                "clusterwatch/articles/not_announced"
+                if why.startswith(linktext.NOT_ANNOUNCED)
+                else "clusterwatch/articles/no_title_or_text"
+            )
             self._failed(
                 canonical,
                 response.url,
-                f"not an article: {'no title' if not item.title else 'text'} "
-                f"({len(item.text)} characters; an article has {MIN_TEXT_CHARS} or more)",
+                why if why.startswith(linktext.NOT_ANNOUNCED) else f"not an article: {why}",
                 "page",
                 body=response.body,
                 encoding=encoding,
                 headers=headers,
                 hints=hints,
+                link=link,
             )
             return
         item.prepared = outcome
@@ -491,6 +514,7 @@ class SourceSpider(Spider):
         encoding: str | None,
         headers: dict[str, str],
         hints: DateHints,
+        link: str | None,
     ) -> Announcement:
         stats = self.crawler.stats
         for field, layer in extracted.provenance.items():
@@ -501,7 +525,7 @@ class SourceSpider(Spider):
             self.log_.warning(
                 "declared article body not found on %s; used %s", url, extracted.body_source
             )
-        return self.announcement(extracted, url, canonical, body, encoding, headers, hints)
+        return self.announcement(extracted, url, canonical, body, encoding, headers, hints, link)
 
     def announcement(
         self,
@@ -512,6 +536,7 @@ class SourceSpider(Spider):
         encoding: str | None,
         headers: dict[str, str],
         hints: DateHints,
+        link: str | None = None,
     ) -> Announcement:
         """The item for an extracted page (the crawl and re-extraction both make it here)."""
         return Announcement(
@@ -533,6 +558,7 @@ class SourceSpider(Spider):
             raw_headers=headers,
             feed_date=hints.feed,
             listing_date=hints.listing,
+            link_text=link,
             rules_version=self.rules_version,
             line_hashes=extracted.line_hashes,
             topics=extracted.topics,
@@ -559,8 +585,9 @@ class SourceSpider(Spider):
                 row.raw_encoding,
                 dict(row.raw_headers or {}),
                 stored_hints(row),
+                row.link_text,
             )
-            if not is_announcement(item):  # still not an article: wait for the back-off
+            if not_an_article(item) is not None:  # still not an article: wait for the back-off
                 self.repository.mark_rules_version(
                     row.canonical_url, self.rules_version, "not an article"
                 )
@@ -579,6 +606,7 @@ class SourceSpider(Spider):
         encoding: str | None = None,
         headers: dict[str, str] | None = None,
         hints: DateHints | None = None,
+        link: str | None = None,
     ) -> None:
         """Remember a failed article (never published, retried after its back-off)."""
         stats = self.crawler.stats
@@ -597,6 +625,7 @@ class SourceSpider(Spider):
                 raw_headers=headers or {},
                 feed_date=hints.feed if hints else None,
                 listing_date=hints.listing if hints else None,
+                link_text=link,
                 rules_version=self.rules_version,
                 crawl_run_id=stats.get_value("clusterwatch/run_id"),
             ),
@@ -663,6 +692,7 @@ class SourceSpider(Spider):
             hints=DateHints(
                 feed=request.meta.get(FEED_DATE), listing=request.meta.get(LISTING_DATE)
             ),
+            link=request.meta.get(LINK_TEXT),
         )
 
     def request_dropped(self, request: Request, spider: Spider) -> None:

@@ -12,8 +12,6 @@ import socket
 from pathlib import Path
 from typing import Any
 
-import pytest
-
 from db.repository import Repository
 from monitor.replay import ReplayServer, ReplayTree
 from scraper import discovery
@@ -134,7 +132,7 @@ def test_entry_faults_cache_poisoning_and_lost_pages_heal(
 
 
 def test_robots_txt_errors_disallow_and_are_revalidated_then_outages_count(
-    tmp_path: Path, reliability: Recorder, long_mode: bool
+    tmp_path: Path, reliability: Recorder
 ) -> None:
     """robots.txt disallowing all (cacheable 200), answering 503, stalling: nothing is
     fetched that run, the drops are counted and named; the next run asks robots.txt again
@@ -147,8 +145,6 @@ def test_robots_txt_errors_disallow_and_are_revalidated_then_outages_count(
         "clib": {"fault": "status", "status": 503},
         "bmwe": {"fault": "stall"},
     }
-    if not long_mode:
-        del faults["bmwe"]  # a third crawl process at once: the long mode only
     sources = tuple(faults)
     with ReplayServer(copy_sites(tmp_path / "sites")) as server:
         add_faults(
@@ -173,8 +169,7 @@ def test_robots_txt_errors_disallow_and_are_revalidated_then_outages_count(
             text = " ".join(messages(found))
             assert "entry.unreachable" in text and "robots.txt" in text, text
         assert "answered HTTP 503" in " ".join(messages(health(data_dir, "clib")))
-        if long_mode:
-            assert "unreachable (timed out)" in " ".join(messages(health(data_dir, "bmwe")))
+        assert "unreachable (timed out)" in " ".join(messages(health(data_dir, "bmwe")))
 
         # The site is fine again: robots.txt is asked again (not the cached disallow-all).
         results += crawl(sources, data_dir, server.url).values()
@@ -214,23 +209,18 @@ def test_robots_txt_errors_disallow_and_are_revalidated_then_outages_count(
         ("outage", "every URL of the host answering 503",
          "errors > 0, the cached copies not used, entry.unreachable names 'HTTP 503'; "
          "nothing lost"),
+        ("robots", "robots.txt stalling (timeout)",
+         "host disallowed for the run ('robots.txt unreachable (timed out)'); next run "
+         "complete"),
     ]  # fmt: skip
-    if long_mode:
-        rows.append(("robots", "robots.txt stalling (timeout)",
-                     "host disallowed for the run ('robots.txt unreachable (timed out)'); "
-                     "next run complete"))  # fmt: skip
     for area, fault, behaviour in rows:
         reliability.record(area, fault, behaviour)
 
 
-def test_malformed_feed_and_empty_listing_long(
-    tmp_path: Path, reliability: Recorder, long_mode: bool
-) -> None:
-    """The long mode only: openpr's feed cut in half (malformed XML) and its listing empty;
-    the entries read are used, both count as failed or lost with a cause, the next healthy
-    crawl completes the set."""
-    if not long_mode:
-        pytest.skip("long mode: pytest --long / CLUSTERWATCH_LONG=1")
+def test_malformed_feed_and_empty_listing(tmp_path: Path, reliability: Recorder) -> None:
+    """openpr's feed cut in half (malformed XML) and its listing empty: the entries read are
+    used, both count as failed or lost with a cause, the next healthy crawl completes the
+    set."""
     data_dir = tmp_path / "data"
     repository = Repository(f"sqlite:///{data_dir / 'clusterwatch.db'}")
     openpr = _spider("openpr")
