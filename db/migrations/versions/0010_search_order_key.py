@@ -8,7 +8,7 @@ a story's topics, so a topic filter reads the stories holding the topic instead 
 story until the page and the count are full.
 
 Revision ID: 0010
-Revises: 0008
+Revises: 0013
 Create Date: 2026-12-01
 """
 
@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0010"
-down_revision = "0008"
+down_revision = "0013"
 branch_labels = None
 depends_on = None
 
