@@ -19,9 +19,11 @@ from sqlalchemy import (
     String,
     Table,
     and_,
+    bindparam,
     cast,
     column,
     delete,
+    event,
     func,
     insert,
     literal_column,
@@ -443,26 +445,15 @@ def _keyword_conditions(s: Session, keywords: Terms) -> list[Any]:
     return found
 
 
+_PENDING_SEARCH = "clusterwatch.story_search"
+
+
 def _index_story(s: Session, story_id: int, title: str | None, body: str | None) -> None:
-    """Keep the story's full-text entry in step with its lead (None: remove it)."""
+    """Keep the story's full-text entry in step with its lead (None: remove it). On SQLite
+    the entries of a transaction are written at its commit, in key order: FTS5 flushes its
+    pending index whenever a rowid is not above the last one written."""
     if s.get_bind().dialect.name == "sqlite":
-        s.flush()  # the story's order_at as just decided: the key is computed from the row
-        old = s.scalar(text("SELECT search_key FROM stories WHERE id = :id"), {"id": story_id})
-        if old is not None:
-            s.execute(text("DELETE FROM story_search WHERE rowid = :key"), {"key": old})
-        key = None
-        if title is not None or body is not None:
-            key = s.scalar(
-                text(f"UPDATE stories SET search_key = {SEARCH_KEY} WHERE id = :id "
-                     "RETURNING search_key"),
-                {"id": story_id},
-            )  # fmt: skip
-            s.execute(
-                text("INSERT INTO story_search(rowid, title, body) VALUES (:key, :title, :body)"),
-                {"key": key, "title": title or "", "body": body or ""},
-            )
-        elif old is not None:
-            s.execute(text("UPDATE stories SET search_key = NULL WHERE id = :id"), {"id": story_id})
+        s.info.setdefault(_PENDING_SEARCH, {})[story_id] = (title, body)
         return
     s.execute(
         text(
@@ -478,6 +469,54 @@ def _index_story(s: Session, story_id: int, title: str | None, body: str | None)
             "present": title is not None or body is not None,
         },
     )
+
+
+def _write_search_entries(s: Session) -> None:
+    """The transaction's pending full-text entries (SQLite): old entries deleted and new
+    ones inserted, each in ascending key order."""
+    pending: dict[int, tuple[str | None, str | None]] = s.info.pop(_PENDING_SEARCH, {})
+    if not pending:
+        return
+    s.flush()  # the stories' order_at as decided: the key is computed from the row
+    ids = sorted(pending)
+    known: Any = select(literal_column("search_key", BigInteger)).select_from(Story)
+    old: list[int] = sorted(
+        int(key) for key in s.scalars(known.where(Story.id.in_(ids))) if key is not None
+    )
+    if old:
+        s.execute(text("DELETE FROM story_search WHERE rowid = :key"), [{"key": k} for k in old])
+    present = [i for i in ids if pending[i] != (None, None)]
+    s.execute(
+        text("UPDATE stories SET search_key = NULL WHERE id IN :ids").bindparams(
+            bindparam("ids", expanding=True)
+        ),
+        {"ids": ids},
+    )
+    if not present:
+        return
+    keys = s.execute(
+        text(f"UPDATE stories SET search_key = {SEARCH_KEY} WHERE id IN :ids "
+             "RETURNING id, search_key").bindparams(bindparam("ids", expanding=True)),
+        {"ids": present},
+    ).all()  # fmt: skip
+    rows = []
+    for story_id, key in sorted(keys, key=lambda row: row[1]):
+        title, body = pending[story_id]
+        rows.append({"key": key, "title": title or "", "body": body or ""})
+    s.execute(
+        text("INSERT INTO story_search(rowid, title, body) VALUES (:key, :title, :body)"), rows
+    )
+
+
+@event.listens_for(Session, "before_commit")
+def _before_commit(s: Session) -> None:
+    if s.info.get(_PENDING_SEARCH):
+        _write_search_entries(s)
+
+
+@event.listens_for(Session, "after_rollback")
+def _after_rollback(s: Session) -> None:
+    s.info.pop(_PENDING_SEARCH, None)
 
 
 @lru_cache(maxsize=4)
