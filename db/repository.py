@@ -519,16 +519,47 @@ def _after_rollback(s: Session) -> None:
     s.info.pop(_PENDING_SEARCH, None)
 
 
-@lru_cache(maxsize=4)
-def _shared_bands(bands: int) -> Any:
-    """Articles sharing MIN_SHARED_BANDS of a MinHash's bands: one (band, hash) primary-key
-    probe each. Written once per band count — building the 64-way OR as an expression on
-    every new article cost ten times the query itself."""
-    match = " OR ".join(f"(band = {i} AND hash = :h{i})" for i in range(bands))
-    return text(
-        f"SELECT article_id FROM lsh_bands WHERE {match} "
-        f"GROUP BY article_id HAVING count(*) >= {MIN_SHARED_BANDS}"
-    ).columns(article_id=Integer)
+@lru_cache(maxsize=8)
+def _candidates_query(bands: int, postgres: bool) -> Any:
+    """Every way a stored article can be a candidate for a new one, in one statement (one
+    round trip, which on PostgreSQL is most of a lookup's time): hreflang links either
+    way, the same content hash or title key, and sharing MIN_SHARED_BANDS LSH bands —
+    one (band, hash) primary-key probe per band. Written once per band count and
+    dialect: building the 64-way match as an expression per new article cost ten times
+    the query. PostgreSQL probes from a VALUES list (a 64-way OR is planned as 64 bitmap
+    scans, three times slower); SQLite would scan for the VALUES form, so it gets the OR,
+    which it runs as one index probe per term."""
+    shared = ""
+    if bands and postgres:
+        values = ", ".join(f"({i}, CAST(:h{i} AS BIGINT))" for i in range(bands))
+        shared = (
+            "UNION SELECT l.article_id FROM lsh_bands l "
+            f"JOIN (VALUES {values}) AS q(band, hash) ON l.band = q.band AND l.hash = q.hash "
+            f"GROUP BY l.article_id HAVING count(*) >= {MIN_SHARED_BANDS}"
+        )
+    elif bands:
+        match = " OR ".join(f"(band = {i} AND hash = :h{i})" for i in range(bands))
+        shared = (
+            f"UNION SELECT article_id FROM lsh_bands WHERE {match} "
+            f"GROUP BY article_id HAVING count(*) >= {MIN_SHARED_BANDS}"
+        )
+    return (
+        text(
+            "WITH linked(id) AS ("
+            f"SELECT id FROM articles WHERE canonical_url IN :alternates AND state = '{STORED}' "
+            "UNION SELECT article_id FROM alternate_links WHERE url = :url) "
+            "SELECT a.id, a.story_id, a.title, a.text, a.language, a.content_hash, "
+            "a.id IN (SELECT id FROM linked) AS linked FROM articles a "
+            f"WHERE a.state = '{STORED}' AND a.story_id IS NOT NULL AND a.id IN ("
+            "SELECT id FROM linked "
+            f"UNION SELECT id FROM articles WHERE content_hash = :content_hash "
+            f"AND state = '{STORED}' "
+            f"UNION SELECT id FROM articles WHERE title_key = :title_key AND state = '{STORED}' "
+            f"{shared}) ORDER BY a.id"
+        )
+        .bindparams(bindparam("alternates", expanding=True, type_=String))
+        .columns(id=Integer, story_id=Integer, linked=Boolean)
+    )
 
 
 def _set_feed_order(s: Session, story_id: int, order: datetime | None) -> None:
@@ -970,42 +1001,18 @@ class Repository:
 
     def _candidates(self, s: Session, record: ArticleRecord) -> list[StoryCandidate]:
         """Stored articles that may be the same announcement as ``record``."""
-        linked_ids = set(
-            s.scalars(
-                select(Article.id).where(
-                    Article.canonical_url.in_(list(record.alternates) or [""]),
-                    Article.state == STORED,
-                )
-            )
-        ) | set(
-            s.scalars(
-                select(AlternateLink.article_id).where(AlternateLink.url == record.canonical_url)
-            )
+        postgres = s.get_bind().dialect.name == "postgresql"
+        params: dict[str, Any] = {f"h{i}": h for i, h in enumerate(record.bands)}
+        params.update(
+            alternates=list(record.alternates),
+            url=record.canonical_url,
+            content_hash=record.content_hash,
+            title_key=record.title_key or None,  # no title key: no match by title
         )
-        conditions = [Article.content_hash == record.content_hash]
-        if record.title_key:
-            conditions.append(Article.title_key == record.title_key)
-        ids = set(s.scalars(select(Article.id).where(or_(*conditions), Article.state == STORED)))
-        if record.bands:
-            params = {f"h{i}": h for i, h in enumerate(record.bands)}
-            ids |= set(s.scalars(_shared_bands(len(record.bands)), params))
-        ids |= linked_ids
-        if not ids:
-            return []
-        rows = s.execute(
-            select(
-                Article.id,
-                Article.story_id,
-                Article.title,
-                Article.text,
-                Article.language,
-                Article.content_hash,
-            ).where(Article.id.in_(sorted(ids)), Article.state == STORED)
-        )
+        rows = s.execute(_candidates_query(len(record.bands), postgres), params)
         return [
-            StoryCandidate(i, int(story or 0), t, x, lang, h, i in linked_ids)
-            for i, story, t, x, lang, h in rows
-            if story is not None
+            StoryCandidate(i, int(story), t, x, lang, h, bool(linked))
+            for i, story, t, x, lang, h, linked in rows
         ]
 
     def _refresh_story(self, s: Session, story_id: int, source_order: Sequence[str]) -> None:

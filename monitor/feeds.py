@@ -25,6 +25,8 @@ import tempfile
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import cache
+from importlib import metadata
 from pathlib import Path
 
 import nh3
@@ -50,6 +52,7 @@ GZIP_SUFFIX = ".gz"  # every served file has a gzip twin, written with it
 ARCHIVE_DIR = "archive"
 ARCHIVE_FORMATS = ("xml", "atom")  # JSON Feed has no archive relation
 ARCHIVE_LAYOUT = 1  # bump when archive pages must all be rendered again
+FEED_LAYOUT = 1  # bump when every subscription document must be rendered again
 ATOM_NS = "http://www.w3.org/2005/Atom"
 HISTORY_NS = "http://purl.org/syndication/history/1.0"
 JSON_FEED_VERSION = "https://jsonfeed.org/version/1.1"
@@ -138,6 +141,13 @@ def write_feed(
     every format, each with its gzip twin); ``pages``: its RFC 5005 archive pages, the
     newest of which the documents link to. Returns the changed files."""
     stories = repository.feed_stories(spec.source, config.feed_max_entries, query=spec.query)
+    # A feed whose entries and settings are what its last build wrote is not rendered again
+    # (rendering is most of a build): the signature of what went into it is kept beside it.
+    signature = feed_signature(config, spec, stories, labels, pages)
+    mark = built_mark(target, spec.name)
+    outputs = [target / f"{spec.name}.{suffix}" for suffix in FORMATS]
+    if _read_text(mark) == signature and all(p.exists() and gzip_path(p).exists() for p in outputs):
+        return []
     rss, atom = render_feed(config, spec, stories, labels)
     if pages:  # RFC 5005: the subscription document points at the newest archive
         base = config.base_url
@@ -153,7 +163,57 @@ def write_feed(
     changed: list[Path] = []
     for suffix, data in documents.items():
         changed += write_published(target / f"{spec.name}.{suffix}", data)
+    write_if_changed(mark, signature.encode("utf-8"))  # last: a build cut short is redone
     return changed
+
+
+def built_mark(target: Path, name: str) -> Path:
+    """Where the signature of a feed's last build is kept: a dot file, which the server
+    never serves (feed names have no leading dot)."""
+    return target / f".{name}.built"
+
+
+def feed_signature(
+    config: Config,
+    spec: FeedSpec,
+    stories: Sequence[FeedStory],
+    labels: dict[str, str],
+    pages: int,
+) -> str:
+    """A digest of everything a feed's documents are made of: the layout and program
+    version, the feed's definition, base URL and archive pages, the labels, and per entry
+    every story and member field that is rendered (text and HTML by their digest)."""
+    digest = hashlib.sha256()
+    head = [FEED_LAYOUT, _version(), spec.name, spec.title, spec.source, repr(spec.query)]
+    head += [config.base_url, pages, sorted(labels.items())]
+    digest.update(repr(head).encode("utf-8"))
+    for story in stories:
+        st = story.story
+        fields: list[object] = [st.id, st.guid, st.updated_at, st.topics, st.lead_article_id]
+        for a in [story.lead, *story.others]:
+            fields += [a.id, a.source, a.url, a.canonical_url, a.title, a.published_at]
+            fields += [a.first_seen_at, a.topics, _digest(a.text), _digest(a.html)]
+        digest.update(repr(fields).encode("utf-8"))
+    return digest.hexdigest()
+
+
+def _digest(value: str | None) -> str:
+    return hashlib.blake2b((value or "").encode("utf-8"), digest_size=16).hexdigest()
+
+
+@cache
+def _version() -> str:
+    try:
+        return metadata.version("clusterwatch")
+    except metadata.PackageNotFoundError:
+        return "unknown"
+
+
+def _read_text(path: Path) -> str | None:
+    try:
+        return path.read_text("utf-8")
+    except (FileNotFoundError, UnicodeDecodeError):
+        return None
 
 
 def gzip_path(path: Path) -> Path:
@@ -345,10 +405,29 @@ def render_feed(
     base = config.base_url  # feed_base_url, else the configured host and port
     rss_gen = _feed_generator(spec, base, "xml", entries, self_url)
     atom_gen = _feed_generator(spec, base, "atom", entries, self_url)
-    for parts in entry_parts(entries, labels):
-        _fill_entry(rss_gen.add_entry(order="append"), parts)
-        _fill_entry(atom_gen.add_entry(order="append"), parts)
+    for story in entries:  # one filled entry serves both formats (and the next build)
+        entry = _feed_entry(story, labels)
+        rss_gen.add_entry(entry, order="append")
+        atom_gen.add_entry(entry, order="append")
     return rss_gen.rss_str(pretty=True), atom_gen.atom_str(pretty=True)
+
+
+def _feed_entry(story: FeedStory, labels: dict[str, str]) -> FeedEntry:
+    """The feedgen entry of a story, kept while none of its parts change (filling one
+    costs more than rendering it)."""
+    key = _parts_key(story, labels)
+    entry = _ENTRIES.get(key)
+    if entry is None:
+        # feedgen's extension module needs lxml.etree imported first (by feedgen.feed).
+        from feedgen.ext.dc import DcEntryExtension
+
+        entry = FeedEntry()
+        entry.register_extension("dc", DcEntryExtension, atom=False, rss=True)
+        _fill_entry(entry, _entry_parts(story, labels))
+        if len(_ENTRIES) >= _PARTS_CACHE_SIZE:
+            _ENTRIES.pop(next(iter(_ENTRIES)))
+        _ENTRIES[key] = entry
+    return entry
 
 
 @dataclass(frozen=True)
@@ -418,6 +497,7 @@ def _parts_key(story: FeedStory, labels: dict[str, str]) -> tuple[object, ...]:
 
 
 _PARTS: dict[tuple[object, ...], EntryParts] = {}
+_ENTRIES: dict[tuple[object, ...], FeedEntry] = {}
 
 
 def _as_stories(stories: Sequence[FeedStory | Article]) -> list[FeedStory]:

@@ -197,3 +197,69 @@ def test_keyword_feeds_are_narrowed_by_the_full_text_index(
     assert [fs.story.guid for fs in repo.feed_stories(None, 10, query=short)] == [
         "https://alpha.example/99"
     ]
+
+
+def test_story_candidates_come_from_every_index_in_one_statement(backend_url: str) -> None:
+    """The candidates of a new article: a shared pair of LSH bands (one shared band is not
+    enough), the same content hash, the same title key, an hreflang link either way —
+    each found once, only stored articles, linked ones marked."""
+    upgrade(backend_url)
+    repo = Repository(backend_url)
+    bands = [1000 + i for i in range(64)]
+    other = [5000 + i for i in range(64)]
+    repo.add_article(record(1, "alpha", 1, bands=bands))
+    repo.add_article(record(2, "alpha", 2, bands=other))
+    repo.add_article(record(3, "beta", 3, content_hash="same-text"))
+    repo.add_article(record(4, "beta", 4, title_key="same title"))
+    repo.add_article(record(5, "gamma", 5))
+    repo.add_article(record(6, "gamma", 6, alternates=["https://delta.example/9"]))
+    repo.add_article(record(7, "gamma", 7, title_key="same title", relevance="irrelevant"))
+    new = record(
+        9,
+        "delta",
+        9,
+        content_hash="same-text",
+        title_key="same title",
+        alternates=["https://gamma.example/5"],
+        bands=[bands[0], bands[1], other[2], *(9000 + i for i in range(3, 64))],
+    )
+
+    def article_id(source: str, n: int) -> int:
+        found = repo.article(f"https://{source}.example/{n}")
+        assert found is not None
+        return found.id
+
+    found = {c.article_id: c.linked for c in repo.story_candidates(new)}
+    assert found == {
+        article_id("alpha", 1): False,
+        article_id("beta", 3): False,
+        article_id("beta", 4): False,
+        article_id("gamma", 5): True,
+        article_id("gamma", 6): True,
+        article_id("gamma", 7): False,  # irrelevant, yet stored: still the same story
+    }
+    # Without bands, a title key or links: only the content hash is asked for.
+    bare = record(10, "delta", 10, content_hash="same-text")
+    assert [c.article_id for c in repo.story_candidates(bare)] == [article_id("beta", 3)]
+
+
+def test_the_candidates_statement_probes_indexes_only_on_sqlite(tmp_path: Path) -> None:
+    from db.repository import _candidates_query
+
+    url = f"sqlite:///{tmp_path / 'plan.db'}"
+    upgrade(url)
+    params = {f"h{i}": i for i in range(64)}
+    statement = _candidates_query(64, False).bindparams(
+        alternates=["https://a.example/1"], url="https://b.example/2", content_hash="h",
+        title_key="t", **params,
+    )  # fmt: skip
+    engine = create_db_engine(url)
+    compiled = statement.compile(dialect=engine.dialect, compile_kwargs={"literal_binds": True})
+    with engine.connect() as connection:
+        plan = " | ".join(
+            row[-1] for row in connection.execute(sql(f"EXPLAIN QUERY PLAN {compiled}"))
+        )
+    assert "ix_articles_content_hash" in plan and "ix_articles_title_key" in plan, plan
+    assert "sqlite_autoindex_lsh_bands_1" in plan, plan  # the (band, hash) primary key
+    scans = [part for part in plan.split(" | ") if part.startswith("SCAN ")]
+    assert not [s for s in scans if "CONSTANT" not in s and "linked" not in s], plan

@@ -55,11 +55,12 @@ def test_builds_rss_atom_and_json_feed_for_all_and_each_source_and_the_opml(
 
     feeds = {f"{stem}.{suffix}" for stem in ("all", "alpha", "beta") for suffix in FORMATS}
     assert {p.name for p in changed} == {*feeds, "feeds.opml"}
-    # no temp files left; every served file has its gzip twin, written at build time
+    # no temp files left; every served file has its gzip twin, written at build time, and
+    # each feed the signature of its build (a dot file, never served)
     served = {*feeds, "feeds.opml"}
     assert {p.name for p in feed_config.feeds_dir.iterdir()} == served | {
         f"{name}.gz" for name in served
-    }
+    } | {f".{stem}.built" for stem in ("all", "alpha", "beta")}
     for name in served:
         path = feed_config.feeds_dir / name
         assert gzip.decompress((path.parent / f"{name}.gz").read_bytes()) == path.read_bytes()
@@ -344,3 +345,80 @@ def test_one_entry_per_story_with_every_other_place_and_a_fixed_guid(
     # Both sources' feeds list it, under the same GUID.
     for name in ("alpha.xml", "beta.xml"):
         assert guids(feed_config.feeds_dir / name) == [first.canonical_url]
+
+
+# -- skipping the rendering of an unchanged feed -------------------------------------------
+
+
+def feed_bytes(folder: Path) -> dict[str, bytes]:
+    return {p.name: p.read_bytes() for p in folder.iterdir() if not p.name.startswith(".")}
+
+
+def test_an_unchanged_feed_is_not_rendered_again_but_a_missing_file_is_written(
+    feed_config: Config,
+    repository: Repository,
+    add_article: AddArticle,
+    monkeypatch: Any,
+) -> None:
+    import monitor.feeds as feeds
+
+    add_article(source="alpha")
+    add_article(source="beta")
+    build(feed_config, repository)
+    before = feed_bytes(feed_config.feeds_dir)
+    rendered: list[str] = []
+    real = feeds.render_feed
+
+    def counting(config: Config, spec: FeedSpec, *args: Any, **kwargs: Any) -> Any:
+        rendered.append(spec.name)
+        return real(config, spec, *args, **kwargs)
+
+    monkeypatch.setattr(feeds, "render_feed", counting)
+    assert build(feed_config, repository) == []
+    assert rendered == []
+    assert feed_bytes(feed_config.feeds_dir) == before
+    # A served file gone (removed by hand, a restored backup without it): that feed is
+    # built again, the others are not.
+    (feed_config.feeds_dir / "beta.json").unlink()
+    assert [p.name for p in build(feed_config, repository)] == ["beta.json"]
+    assert rendered == ["beta"]
+    assert feed_bytes(feed_config.feeds_dir) == before
+
+
+def test_a_changed_withdrawn_or_redated_story_rebuilds_the_feed_as_a_full_build_would(
+    feed_config: Config, repository: Repository, add_article: AddArticle, tmp_path: Path
+) -> None:
+    from dataclasses import replace
+
+    from db.repository import Classification
+
+    records = [
+        add_article(source=source, published_at=datetime(2024, 1, day, tzinfo=UTC))
+        for day, source in ((1, "alpha"), (2, "beta"), (3, "alpha"), (4, "beta"))
+    ]
+    build(feed_config, repository)
+
+    def check(changed: set[str]) -> None:
+        built = {p.name for p in build(feed_config, repository)}
+        assert built == changed
+        fresh = tmp_path / f"fresh-{len(list(tmp_path.iterdir()))}"
+        build_feeds(feed_config, repository, FEED_SOURCES, output_dir=fresh)
+        assert feed_bytes(feed_config.feeds_dir) == feed_bytes(fresh)
+
+    every = {f"{stem}.{sfx}" for stem in ("all", "alpha") for sfx in FORMATS}
+    # Only the HTML of an entry changes (same text, so the same content hash).
+    repository.replace_article(replace(records[0], html="<p>Corrected <b>HTML</b>.</p>"))
+    check(every)
+    assert b"Corrected" in (feed_config.feeds_dir / "alpha.xml").read_bytes()
+    # Re-dated: the oldest alpha story becomes the newest of all.
+    repository.replace_article(replace(records[0], published_at=datetime(2024, 2, 1, tzinfo=UTC)))
+    check(every)
+    assert guids(feed_config.feeds_dir / "all.xml")[0] == records[0].canonical_url
+    # Withdrawn (reclassified irrelevant): it leaves the feeds it was in.
+    beta = repository.article(records[3].canonical_url)
+    assert beta is not None
+    repository.apply_classification([Classification(beta.id, "irrelevant", 0.0, [], [])])
+    check({f"{stem}.{sfx}" for stem in ("all", "beta") for sfx in FORMATS})
+    assert records[3].canonical_url not in guids(feed_config.feeds_dir / "all.xml")
+    # Nothing changed since: nothing is rendered or written.
+    assert build(feed_config, repository) == []
