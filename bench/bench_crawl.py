@@ -1,13 +1,19 @@
 """Crawl throughput, side by side in one run on a generated replay of one source (2,000
 real-size article pages, 100 listing pages, feed and sitemap — bench/generate_site.py):
 
-* the extraction floor — ``scraper.extract.extract`` alone on the same pages, one process;
+* the extraction floor — ``scraper.extract.extract`` alone on the same pages, one process
+  (pages/s and CPU per page);
 * bare ``trafilatura.extract`` on the same pages, one process;
 * the full ``scrapy crawl`` (discover + fetch + extract + store) with article pages extracted
   on the reactor thread (``CLUSTERWATCH_CRAWL_WORKERS=0``, the old way) and in the process
-  pool (the default: one worker per core) — pages/s and the ratio to the floor; the stored
-  rows of both crawls compared field by field;
-* the peer: trafilatura's own command line fetching and extracting the same 2,000 URLs.
+  pool (the default: one worker per core) — pages/s and the ratio to the floor, CPU per page
+  (the crawl process and its pool workers, read from /proc); the stored rows of both crawls
+  compared field by field;
+* what the crawl's CPU time allows on an idle machine (the crawl process's thread and all
+  cores), with and without its start-up (an unchanged recrawl measures that) — figures that
+  hold under load, where the wall-time ratio does not;
+* the peer: trafilatura's own command line fetching and extracting the same URLs (wall time
+  ratio; text F1 of both against the generated text).
 
     .venv/bin/python bench/bench_crawl.py [--quick | --full] [--json PATH]
 
@@ -17,6 +23,7 @@ real-size article pages, 100 listing pages, feed and sitemap — bench/generate_
 
 from __future__ import annotations
 
+import os
 import statistics
 import sys
 import tempfile
@@ -34,6 +41,7 @@ from generate_site import SOURCE, Site
 
 from bench.report import Report, arguments
 from monitor.replay import ReplayServer
+from scraper.dedup import token_f1
 from scraper.extract import ExtractionRules, TemplateLines, extract
 from scraper.sources import registry
 
@@ -60,22 +68,24 @@ def _rules(site: Site) -> ExtractionRules:
     return registry(tomllib.loads(site.toml())["sources"])[site.source].extraction
 
 
-def floor(site: Site, sample: int, rounds: int) -> tuple[float, float]:
-    """(extract pages/s, bare trafilatura pages/s), interleaved page by page."""
+def floor(site: Site, sample: int, rounds: int) -> tuple[float, float, float]:
+    """(extract pages/s, bare trafilatura pages/s, extract CPU-s per page), interleaved
+    page by page."""
     rules = _rules(site)
     pages = [(url, path.read_bytes()) for url, path in site.page_files()[:sample]]
-    ours = theirs = 0.0
+    ours = theirs = ours_cpu = 0.0
     template = TemplateLines()
     for _ in range(rounds):
         for url, body in pages:
-            start = time.perf_counter()
+            start, cpu = time.perf_counter(), time.process_time()
             extract(body, url, rules, template=template)
             ours += time.perf_counter() - start
+            ours_cpu += time.process_time() - cpu
             start = time.perf_counter()
             trafilatura.extract(body.decode("utf-8"), url=url)
             theirs += time.perf_counter() - start
     n = len(pages) * rounds
-    return n / ours, n / theirs
+    return n / ours, n / theirs, ours_cpu / n
 
 
 def rows(data_dir: Path) -> dict[str, tuple[Any, ...]]:
@@ -92,6 +102,31 @@ def rows(data_dir: Path) -> dict[str, tuple[Any, ...]]:
         values[COMPARED.index("story_id")] = tuple(sorted(members[a.story_id]))
         values[COMPARED.index("duplicate_of")] = url_of.get(a.duplicate_of or -1)
         found[a.canonical_url] = tuple(values)
+    return found
+
+
+def gold(site: Site) -> dict[str, str]:
+    """Each article's text as generated (what a perfect extraction returns), by URL."""
+    return {a.url: "\n".join(a.paragraphs) for a in site.articles}
+
+
+def mean_f1(texts: dict[str, str], golden: dict[str, str]) -> float:
+    """Token F1 against the generated text, averaged over every article (missing: 0)."""
+    return statistics.mean(token_f1(texts.get(url, ""), text) for url, text in golden.items())
+
+
+def peer_texts(site: Site, out: Path) -> dict[str, str]:
+    """trafilatura's output files (named by a hash of their content, not by URL), by the URL
+    of the article whose first paragraph opens one of the file's lines."""
+    first = {a.paragraphs[0][:60]: a.url for a in site.articles}
+    found = {}
+    for path in out.rglob("*.txt"):
+        text = path.read_text("utf-8")
+        for line in text.splitlines():
+            url = first.get(line[:60])
+            if url is not None:
+                found[url] = text
+                break
     return found
 
 
@@ -143,7 +178,7 @@ def main() -> None:
             note=f"{site.listing_pages} listing pages, feed, sitemap",
         )
         report.add("mean article page size", statistics.mean(sizes) / 1000, "kB")
-        ours, bare = floor(site, sample, rounds)
+        ours, bare, floor_cpu = floor(site, sample, rounds)
         report.add(
             "extraction floor: scraper.extract.extract, one process",
             ours,
@@ -152,6 +187,8 @@ def main() -> None:
             f"vs bare trafilatura; {sample} pages x {rounds}",
         )
         report.add("bare trafilatura.extract, one process", bare, "pages/s")
+        report.add("extraction floor, CPU per page", floor_cpu * 1000, "ms")
+        golden = gold(site)
         with ReplayServer(work / "sites") as server:
             results = {}
             for label, workers in (("reactor thread", "0"), ("process pool", "")):
@@ -159,10 +196,12 @@ def main() -> None:
                 env = crawl_env(data, config, server.url)
                 settings = [f"CLUSTERWATCH_CRAWL_WORKERS={workers}"] if workers else []
                 timed = scrapy_crawl(SOURCE, env, *settings)
+                if timed.returncode != 0:
+                    raise SystemExit(f"scrapy crawl failed (exit {timed.returncode})")
                 stats = last_stats(data, SOURCE)
                 fetched = int(stats.get("clusterwatch/articles/fetched", 0))
                 elapsed = float(stats.get("elapsed_time_seconds", timed.wall))
-                results[label] = (data, fetched / elapsed)
+                results[label] = (data, fetched / elapsed, timed)
                 report.add(
                     f"scrapy crawl, extraction on the {label}",
                     fetched / elapsed,
@@ -177,6 +216,15 @@ def main() -> None:
                     "pages/s",
                     fetched / timed.wall / ours,
                     "vs the floor",
+                )
+                total = timed.cpu + timed.descendants_cpu
+                report.add(
+                    f"scrapy crawl ({label}), CPU per page",
+                    total / max(1, fetched) * 1000,
+                    "ms",
+                    total / max(1, fetched) / floor_cpu,
+                    f"vs the floor's; crawl process {timed.cpu:.1f} CPU-s (start-up included), "
+                    f"pool workers {timed.descendants_cpu:.1f} CPU-s",
                 )
             before, after = rows(results["reactor thread"][0]), rows(results["process pool"][0])
             differing = sum(1 for url in before if before[url] != after.get(url)) + len(
@@ -193,16 +241,69 @@ def main() -> None:
                 results["process pool"][1] / results["reactor thread"][1],
                 "x",
             )
+            pool = results["process pool"][2]
+            pool_pages = len(before)
+            # What the crawl's one thread allows on an otherwise idle machine: its process's
+            # CPU per page (the workers run beside it on the other core).
+            thread_bound = pool_pages / pool.cpu
+            cores = os.cpu_count() or 1
+            cores_bound = cores * pool_pages / (pool.cpu + pool.descendants_cpu)
+            report.add(
+                "crawl bound by its CPU time (idle machine)",
+                min(thread_bound, cores_bound),
+                "pages/s",
+                min(thread_bound, cores_bound) * floor_cpu,
+                f"vs the floor's CPU rate; crawl process {thread_bound:.0f} pages/CPU-s, "
+                f"all {cores} cores {cores_bound:.0f} pages/s",
+            )
+            # The same crawl again, nothing new: what start-up costs the crawl process; the
+            # rest of its CPU time is what the pages cost.
+            data = results["process pool"][0]
+            again = scrapy_crawl(SOURCE, crawl_env(data, config, server.url))
+            repeat = last_stats(data, SOURCE)
+            steady = (pool.cpu - again.cpu) / pool_pages
+            steady_cores = cores * pool_pages / (pool.cpu - again.cpu + pool.descendants_cpu)
+            report.add(
+                "unchanged recrawl, crawl process CPU (start-up)",
+                again.cpu,
+                "CPU-s",
+                note=f"{repeat['_requests']} requests, "
+                f"{int(repeat.get('clusterwatch/articles/fetched', 0))} articles fetched",
+            )
+            report.add(
+                "crawl bound by its CPU time beyond start-up (idle machine)",
+                min(1 / steady, steady_cores),
+                "pages/s",
+                min(1 / steady, steady_cores) * floor_cpu,
+                f"vs the floor's CPU rate; crawl process {steady * 1000:.1f} ms per page "
+                f"beyond start-up (the floor: {floor_cpu * 1000:.1f} ms), all {cores} cores "
+                f"{steady_cores:.0f} pages/s (pool workers' start-up included)",
+            )
             peer = trafilatura_cli(site, server.url, work)
-            pool_wall = args.articles / results["process pool"][1]
+            pool_wall = pool.wall
             written = sum(1 for p in (work / "trafilatura-out").rglob("*") if p.is_file())
+            texts = peer_texts(site, work / "trafilatura-out")
             report.add(
                 "peer: trafilatura CLI (-i urls --parallel 2), wall",
                 peer.wall,
                 "s",
                 pool_wall / peer.wall,
-                f"clusterwatch crawl time / trafilatura's; {written} files written",
+                f"clusterwatch crawl wall (start-up included) / trafilatura's; "
+                f"{written} files written, {len(texts)} of them matched to an article",
             )
+            ours_texts = {
+                a.canonical_url: a.text
+                for a in repository(results["process pool"][0]).articles(SOURCE)
+            }
+            peer_f1, ours_f1 = mean_f1(texts, golden), mean_f1(ours_texts, golden)
+            report.add(
+                "text F1 vs the generated text: clusterwatch crawl",
+                ours_f1,
+                "",
+                ours_f1 / peer_f1 if peer_f1 else None,
+                f"vs trafilatura CLI's {peer_f1:.3f}; {len(golden)} articles",
+            )
+            report.add("text F1 vs the generated text: trafilatura CLI", peer_f1)
     report.write(args.json)
 
 

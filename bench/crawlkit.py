@@ -8,6 +8,7 @@ import os
 import resource
 import subprocess
 import sys
+import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,6 +26,36 @@ class Timed:
     cpu: float  # user + system of the crawl process and the children it waited for
     returncode: int
     stderr: str
+    # user + system of its other descendants (a process pool's workers, which the process
+    # does not wait for), sampled from /proc every half second until the process ended
+    descendants_cpu: float = 0.0
+
+
+TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+
+
+def _descendants_cpu(root: int) -> dict[int, float]:
+    """CPU-seconds so far of every live descendant of ``root`` (Linux /proc; {} elsewhere)."""
+    parent: dict[int, int] = {}
+    cpu: dict[int, float] = {}
+    for entry in Path("/proc").iterdir() if Path("/proc/self/stat").exists() else ():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        pid = int(entry.name)
+        parent[pid] = int(fields[1])
+        cpu[pid] = (int(fields[11]) + int(fields[12])) / TICKS
+    found: dict[int, float] = {}
+    for pid in cpu:
+        ancestor = parent.get(pid)
+        while ancestor and ancestor != root and ancestor in parent:
+            ancestor = parent[ancestor]
+        if ancestor == root:
+            found[pid] = cpu[pid]
+    return found
 
 
 def crawl_env(data_dir: Path, config: Path, mirror: str) -> dict[str, str]:
@@ -41,15 +72,27 @@ def crawl_env(data_dir: Path, config: Path, mirror: str) -> dict[str, str]:
 def run(command: list[str], env: dict[str, str]) -> Timed:
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
-    result = subprocess.run(
-        command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=3600
-    )
+    with tempfile.TemporaryFile("w+") as err:
+        process = subprocess.Popen(
+            command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=err, text=True
+        )
+        seen: dict[int, float] = {}
+        while True:
+            try:
+                returncode = process.wait(timeout=0.5)
+                break
+            except subprocess.TimeoutExpired:
+                seen.update(_descendants_cpu(process.pid))
+                if time.perf_counter() - start > 3600:
+                    process.kill()
+        err.seek(0)
+        stderr = err.read()
     wall = time.perf_counter() - start
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
-    if result.returncode != 0:
-        sys.stderr.write(result.stderr[-3000:])
-    return Timed(wall, cpu, result.returncode, result.stderr)
+    if returncode != 0:
+        sys.stderr.write(stderr[-3000:])
+    return Timed(wall, cpu, returncode, stderr, sum(seen.values()))
 
 
 def scrapy_crawl(source: str, env: dict[str, str], *settings: str) -> Timed:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import enum
 import json
 import re
+from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
@@ -12,6 +13,7 @@ from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import (
+    BigInteger,
     Boolean,
     Integer,
     Select,
@@ -20,17 +22,23 @@ from sqlalchemy import (
     and_,
     bindparam,
     cast,
+    column,
     delete,
+    event,
     func,
     insert,
     literal_column,
     or_,
     select,
+    table,
     text,
     update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session, defer, sessionmaker
+from sqlalchemy.sql.functions import FunctionElement
+from sqlalchemy.sql.util import ClauseAdapter
 
 from db.engine import session_factory
 from db.models import (
@@ -269,17 +277,36 @@ class ArchivePage:
 _SEARCH_WORD = re.compile(r"\w+", re.UNICODE)
 
 
-def _search_condition(s: Session, search: str) -> Any | None:
-    """Story ids matching every word of ``search``; None when no word can be searched."""
+# SQLite: a story's FTS5 row is keyed by its archive order — the second of ``order_at``
+# in the high bits, the story id in the low 31 (migration 0010) — so the full-text table
+# read by rowid DESC yields matches newest first and a page stops after the rows it needs.
+# The key orders by the second only: stories of one second are sorted in Python.
+SEARCH_KEY = "CAST(strftime('%s', stories.order_at) AS INTEGER) * 2147483648 + stories.id"
+_KEY_ID_BITS = 31
+_KEY_ID_MASK = (1 << _KEY_ID_BITS) - 1
+_STORY_SEARCH = table("story_search", column("rowid", BigInteger))
+_SEARCH_ROWID: Any = _STORY_SEARCH.c.rowid
+
+
+def _fts_phrases(words: Sequence[str]) -> str | None:
+    """An FTS5 query holding every word (as a phrase: the trigram tokenizer needs three
+    characters or more per searched string); None when no word can be searched."""
+    phrases = ['"' + w.replace('"', '""') + '"' for w in words if len(w) >= 3]
+    return " AND ".join(phrases) if phrases else None
+
+
+def _fts_story_ids(match: str, name: str) -> Any:
+    """The story ids whose full-text entry matches (for ``Story.id.in_``)."""
+    ids = text(
+        f"SELECT rowid & {_KEY_ID_MASK} AS story_id FROM story_search "
+        f"WHERE story_search MATCH :{name}"
+    )
+    return ids.bindparams(**{name: match}).columns(story_id=Integer)
+
+
+def _search_condition(search: str) -> Any | None:
+    """PostgreSQL: stories matching every word of ``search``; None when there is no word."""
     words = _SEARCH_WORD.findall(search)
-    if s.get_bind().dialect.name == "sqlite":
-        # The trigram tokenizer needs at least three characters per searched string.
-        phrases = [f'"{w}"' for w in words if len(w) >= 3]
-        if not phrases:
-            return None
-        match = " AND ".join(phrases)
-        ids = text("SELECT rowid FROM story_search WHERE story_search MATCH :match")
-        return Story.id.in_(ids.bindparams(match=match).columns(rowid=Integer))
     if not words:
         return None
     # Each word: German stemming with a prefix match (the tsvector), or — three letters or
@@ -296,6 +323,104 @@ def _search_condition(s: Session, search: str) -> Any | None:
     return and_(*found)
 
 
+def _sqlite_search_page(
+    s: Session, match: str, conditions: list[Any], offset: int, count: int
+) -> tuple[list[int], int]:
+    """Ids of ``count`` matching stories from ``offset`` in archive order, and the number
+    matching up to the cap + 1. The full-text table is read by rowid (the archive order
+    key) DESC and joined to its story by primary key, so the page stops after
+    ``offset + count`` matches and the count after the cap: no sort of every match."""
+    joined = (
+        select(Story.id, Story.order_at, _SEARCH_ROWID)
+        .select_from(_STORY_SEARCH)
+        .join(Story, Story.id == _SEARCH_ROWID.op("&")(_KEY_ID_MASK))
+        .where(literal_column("story_search").op("MATCH")(match), *conditions)
+    )
+    rows = list(s.execute(joined.order_by(_SEARCH_ROWID.desc()).limit(offset + count)))
+    if len(rows) == offset + count:
+        # The rest of the last row's second, which the key orders by id alone.
+        last = int(rows[-1][2])
+        second = (last >> _KEY_ID_BITS) << _KEY_ID_BITS
+        rows += s.execute(joined.where(_SEARCH_ROWID.between(second, last - 1)))
+    rows.sort(key=lambda row: (row[1], row[0]), reverse=True)
+    capped = joined.limit(ARCHIVE_COUNT_CAP + 1).subquery()
+    total = int(s.scalar(select(func.count()).select_from(capped)) or 0)
+    return [int(row[0]) for row in rows[offset : offset + count]], total
+
+
+# PostgreSQL has no index that yields full-text matches in archive order (a GIN index
+# answers with every match, a bitmap of 95 k rows for a common word), so the newest
+# published stories are read through the order index and checked one by one: first
+# ARCHIVE_PROBE of them; when the matches there promise to fill the page or the capped
+# count within ARCHIVE_WALK stories, that many; what the walk leaves open (a rare word's
+# page, a sparse count) goes to the GIN indexes, which are cheap exactly then.
+ARCHIVE_PROBE = 500
+ARCHIVE_WALK = 5000
+
+
+def _pg_search_page(
+    s: Session, conditions: list[Any], offset: int, count: int
+) -> tuple[list[int], int]:
+    """As :func:`_sqlite_search_page`, on PostgreSQL (see ARCHIVE_WALK)."""
+    need = offset + count
+    target = max(need, ARCHIVE_COUNT_CAP + 1)
+
+    def walk(window: int) -> list[int]:
+        # A subquery named like the table, so the conditions (and the search columns, which
+        # the ORM model does not map) read its columns; its LIMIT bounds the rows read, as
+        # the planner cannot push the outer filter below it.
+        newest = (
+            select(
+                *Story.__table__.c, literal_column("search_vector"), literal_column("search_text")
+            )
+            .where(Story.published.is_(True))
+            .order_by(Story.order_at.desc(), Story.id.desc())
+            .limit(window)
+            .subquery("stories")
+        )
+        adapt = ClauseAdapter(newest).traverse
+        return list(
+            s.scalars(
+                select(newest.c.id)
+                .where(*[adapt(c) for c in conditions])
+                .order_by(newest.c.order_at.desc(), newest.c.id.desc())
+                .limit(target)
+            )
+        )
+
+    published = select(Story.id).where(Story.published.is_(True)).limit(ARCHIVE_WALK + 1)
+    stories = int(s.scalar(select(func.count()).select_from(published.subquery())) or 0)
+    walked, window = walk(ARCHIVE_PROBE), ARCHIVE_PROBE
+    promised = len(walked) * ARCHIVE_WALK // ARCHIVE_PROBE
+    if stories > ARCHIVE_PROBE and (
+        (len(walked) < need <= promised) or (len(walked) <= ARCHIVE_COUNT_CAP < promised)
+    ):
+        walked, window = walk(ARCHIVE_WALK), ARCHIVE_WALK
+    every = stories <= window  # the walk read every published story
+    if every or len(walked) >= need:
+        ids = walked[offset:need]
+    else:
+        # Materialized: the planner must not walk the order index for a rare word.
+        matching = (
+            select(Story.id, Story.order_at)
+            .where(*conditions)
+            .cte("matching")
+            .prefix_with("MATERIALIZED")
+        )
+        ids = list(
+            s.scalars(
+                select(matching.c.id)
+                .order_by(matching.c.order_at.desc(), matching.c.id.desc())
+                .offset(offset)
+                .limit(count)
+            )
+        )
+    if every or len(walked) > ARCHIVE_COUNT_CAP:
+        return ids, len(walked)
+    capped = select(Story.id).where(*conditions).limit(ARCHIVE_COUNT_CAP + 1).subquery()
+    return ids, int(s.scalar(select(func.count()).select_from(capped)) or 0)
+
+
 def _keyword_conditions(s: Session, keywords: Terms) -> list[Any]:
     """The keywords' ``all`` and ``any`` terms as conditions on the full-text index of the
     lead (title, text), so a keyword feed reads only stories that can match: SQLite's FTS5
@@ -307,10 +432,8 @@ def _keyword_conditions(s: Session, keywords: Terms) -> list[Any]:
 
     def has(term: str) -> Any:
         if sqlite:
-            name = f"kw{next(counter)}"
-            ids = text(f"SELECT rowid FROM story_search WHERE story_search MATCH :{name}")
             phrase = '"' + term.replace('"', '""') + '"'
-            return Story.id.in_(ids.bindparams(**{name: phrase}).columns(rowid=Integer))
+            return Story.id.in_(_fts_story_ids(phrase, f"kw{next(counter)}"))
         escaped = term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
         return literal_column("stories.search_text").ilike(f"%{escaped}%")
 
@@ -323,15 +446,15 @@ def _keyword_conditions(s: Session, keywords: Terms) -> list[Any]:
     return found
 
 
+_PENDING_SEARCH = "clusterwatch.story_search"
+
+
 def _index_story(s: Session, story_id: int, title: str | None, body: str | None) -> None:
-    """Keep the story's full-text entry in step with its lead (None: remove it)."""
+    """Keep the story's full-text entry in step with its lead (None: remove it). On SQLite
+    the entries of a transaction are written at its commit, in key order: FTS5 flushes its
+    pending index whenever a rowid is not above the last one written."""
     if s.get_bind().dialect.name == "sqlite":
-        s.execute(text("DELETE FROM story_search WHERE rowid = :id"), {"id": story_id})
-        if title is not None or body is not None:
-            s.execute(
-                text("INSERT INTO story_search(rowid, title, body) VALUES (:id, :title, :body)"),
-                {"id": story_id, "title": title or "", "body": body or ""},
-            )
+        s.info.setdefault(_PENDING_SEARCH, {})[story_id] = (title, body)
         return
     s.execute(
         text(
@@ -347,6 +470,54 @@ def _index_story(s: Session, story_id: int, title: str | None, body: str | None)
             "present": title is not None or body is not None,
         },
     )
+
+
+def _write_search_entries(s: Session) -> None:
+    """The transaction's pending full-text entries (SQLite): old entries deleted and new
+    ones inserted, each in ascending key order."""
+    pending: dict[int, tuple[str | None, str | None]] = s.info.pop(_PENDING_SEARCH, {})
+    if not pending:
+        return
+    s.flush()  # the stories' order_at as decided: the key is computed from the row
+    ids = sorted(pending)
+    known: Any = select(literal_column("search_key", BigInteger)).select_from(Story)
+    old: list[int] = sorted(
+        int(key) for key in s.scalars(known.where(Story.id.in_(ids))) if key is not None
+    )
+    if old:
+        s.execute(text("DELETE FROM story_search WHERE rowid = :key"), [{"key": k} for k in old])
+    present = [i for i in ids if pending[i] != (None, None)]
+    s.execute(
+        text("UPDATE stories SET search_key = NULL WHERE id IN :ids").bindparams(
+            bindparam("ids", expanding=True)
+        ),
+        {"ids": ids},
+    )
+    if not present:
+        return
+    keys = s.execute(
+        text(f"UPDATE stories SET search_key = {SEARCH_KEY} WHERE id IN :ids "
+             "RETURNING id, search_key").bindparams(bindparam("ids", expanding=True)),
+        {"ids": present},
+    ).all()  # fmt: skip
+    rows = []
+    for story_id, key in sorted(keys, key=lambda row: row[1]):
+        title, body = pending[story_id]
+        rows.append({"key": key, "title": title or "", "body": body or ""})
+    s.execute(
+        text("INSERT INTO story_search(rowid, title, body) VALUES (:key, :title, :body)"), rows
+    )
+
+
+@event.listens_for(Session, "before_commit")
+def _before_commit(s: Session) -> None:
+    if s.info.get(_PENDING_SEARCH):
+        _write_search_entries(s)
+
+
+@event.listens_for(Session, "after_rollback")
+def _after_rollback(s: Session) -> None:
+    s.info.pop(_PENDING_SEARCH, None)
 
 
 @lru_cache(maxsize=8)
@@ -394,26 +565,47 @@ def _candidates_query(bands: int, postgres: bool) -> Any:
 
 def _set_feed_order(s: Session, story_id: int, order: datetime | None) -> None:
     """The story's feed order on its stored members (NULL on the rest, and on all of them
-    while the story is unpublished): what a source's feed reads from its index."""
-    members = update(Article).where(Article.story_id == story_id)
-    quiet = {"synchronize_session": False}
+    while the story is unpublished): what a source's feed reads from its index. Core
+    statements on the table (the ORM's bulk-update bookkeeping cost more than the update)."""
+    articles = _table(Article)
+    members = update(articles).where(articles.c.story_id == story_id)
     if order is None:
-        s.execute(members.values(feed_order=None), execution_options=quiet)
+        s.execute(members.values(feed_order=None))
         return
+    s.execute(members.where(articles.c.state == STORED).values(feed_order=order))
     s.execute(
-        members.where(Article.state == STORED).values(feed_order=order), execution_options=quiet
-    )
-    s.execute(
-        members.where(Article.state != STORED, Article.feed_order.is_not(None)).values(
+        members.where(articles.c.state != STORED, articles.c.feed_order.is_not(None)).values(
             feed_order=None
-        ),
-        execution_options=quiet,
+        )
     )
+
+
+class _PerDialect(FunctionElement[bool]):
+    """Its first expression on SQLite, its second on PostgreSQL."""
+
+    type = Boolean()
+    inherit_cache = True
+    name = "per_dialect"
+
+
+@compiles(_PerDialect)
+def _first_expression(element: _PerDialect, compiler: Any, **kw: Any) -> str:
+    return str(compiler.process(element.clauses.clauses[0], **kw))
+
+
+@compiles(_PerDialect, "postgresql")
+def _second_expression(element: _PerDialect, compiler: Any, **kw: Any) -> str:
+    return str(compiler.process(element.clauses.clauses[1], **kw))
 
 
 def _has_topic(topic: str) -> Any:
-    # JSON is text on SQLite and castable on PostgreSQL: one query for both.
-    return cast(Story.topics, String).contains(json.dumps(topic), autoescape=True)
+    """SQLite: the JSON list as text holds the quoted key. PostgreSQL: JSONB containment,
+    under the GIN index ix_stories_topics (migration 0010) — a topic filter reads the
+    stories holding the topic, not every story until the page is full."""
+    return _PerDialect(
+        cast(Story.topics, String).contains(json.dumps(topic), autoescape=True),
+        cast(Story.topics, postgresql.JSONB).contains([topic]),
+    )
 
 
 def _has_member_from(source: str) -> Any:
@@ -613,7 +805,7 @@ class Repository:
     def count_lines(self, source: str, line_hashes: Iterable[str]) -> None:
         """Count one more page of ``source`` with these text lines (each line once)."""
         with self.session() as s, s.begin():
-            _count_lines(s, source, line_hashes)
+            _count_lines(s, [(source, line_hashes)])
 
     def frequent_lines(self, source: str, min_pages: int, min_share: float) -> tuple[set[str], int]:
         """Line hashes seen on ≥ ``min_pages`` and ≥ ``min_share`` of the source's pages,
@@ -666,11 +858,13 @@ class Repository:
         results = []
         with self.session() as s, s.begin():
             _lock(s)
+            counted = []
             for entry in batch:
                 result = self._add(s, entry.record, entry.decide, source_order)
                 if result[0] is not AddResult.KNOWN and entry.line_hashes:
-                    _count_lines(s, entry.record.source, entry.line_hashes)
+                    counted.append((entry.record.source, entry.line_hashes))
                 results.append(result)
+            _count_lines(s, counted)
         return results
 
     def _add(
@@ -707,7 +901,7 @@ class Repository:
             s.flush()
             story_id = story.id
         values["story_id"] = story_id
-        row_id = s.scalar(_insert_ignore(s, values).returning(Article.id))
+        row_id = s.scalar(_insert_ignore(s), values)
         if row_id is None:  # lost a race on the canonical URL (no lock on that backend)
             return AddResult.KNOWN, s.scalar(
                 select(Article.id).where(Article.canonical_url == record.canonical_url)
@@ -981,35 +1175,47 @@ class Repository:
         """One page of the archive: published stories newest first, filtered by ``query``
         (topics, sources) and full-text ``search`` over the lead's title and text — SQLite
         FTS5 (trigram: case-insensitive, inside compounds; words under 3 letters ignored)
-        or PostgreSQL full-text search with German stemming and prefix matching."""
+        or PostgreSQL full-text search with German stemming and prefix matching.
+
+        Counting every match of a broad query at 100 k stories costs more than the page
+        itself: the count stops at a cap ("1000+"), and the page reads one row more than
+        it shows to know whether an older page exists."""
         query = query or StoryQuery()
         conditions = [Story.published.is_(True), *query.conditions()]
         with self.session() as s:
-            if search:
-                found = _search_condition(s, search)
+            words = _SEARCH_WORD.findall(search or "")
+            if search and s.get_bind().dialect.name == "sqlite":
+                match = _fts_phrases(words)
+                if match is None:
+                    return ArchivePage([], 0)
+                ids, total = _sqlite_search_page(s, match, conditions, offset, limit + 1)
+            elif search:
+                found = _search_condition(search)
                 if found is None:
                     return ArchivePage([], 0)
-                conditions.append(found)
-            # Counting every match of a broad query at 100 k stories costs more than the page
-            # itself: count up to a cap ("1000+"), and read one row more than the page to
-            # know whether an older page exists.
-            capped = select(Story.id).where(*conditions).limit(ARCHIVE_COUNT_CAP + 1)
-            total = int(s.scalar(select(func.count()).select_from(capped.subquery())) or 0)
-            stories = list(
-                s.scalars(
-                    select(Story)
-                    .where(*conditions)
-                    .order_by(Story.order_at.desc(), Story.id.desc())
-                    .offset(offset)
-                    .limit(limit + 1)
+                ids, total = _pg_search_page(s, [*conditions, found], offset, limit + 1)
+            elif len(conditions) > 1 and s.get_bind().dialect.name != "sqlite":
+                # Filters alone: the same bounded reads (a rare topic through its index).
+                ids, total = _pg_search_page(s, conditions, offset, limit + 1)
+            else:
+                capped = select(Story.id).where(*conditions).limit(ARCHIVE_COUNT_CAP + 1)
+                total = int(s.scalar(select(func.count()).select_from(capped.subquery())) or 0)
+                ids = list(
+                    s.scalars(
+                        select(Story.id)
+                        .where(*conditions)
+                        .order_by(Story.order_at.desc(), Story.id.desc())
+                        .offset(offset)
+                        .limit(limit + 1)
+                    )
                 )
-            )
-            more = len(stories) > limit
+            by_id = {st.id: st for st in s.scalars(select(Story).where(Story.id.in_(ids)))}
+            stories = [by_id[i] for i in ids[:limit] if i in by_id]
             return ArchivePage(
-                self._with_members(s, stories[:limit]),
+                self._with_members(s, stories),
                 min(total, ARCHIVE_COUNT_CAP),
                 capped=total > ARCHIVE_COUNT_CAP,
-                more=more,
+                more=len(ids) > limit,
             )
 
     def reindex_search(self) -> int:
@@ -1017,13 +1223,27 @@ class Repository:
         index was lost), in one statement; returns the number of stories indexed."""
         with self.session() as s:
             if s.get_bind().dialect.name == "sqlite":
+                emptied = s.scalar(text("SELECT EXISTS (SELECT 1 FROM story_search)"))
                 s.execute(text("DELETE FROM story_search"))
                 s.execute(
                     text(
-                        "INSERT INTO story_search(rowid, title, body) SELECT s.id, a.title, "
-                        "a.text FROM stories s JOIN articles a ON a.id = s.lead_article_id"
+                        f"UPDATE stories SET search_key = CASE WHEN lead_article_id IS NOT NULL "
+                        f"THEN {SEARCH_KEY} END"
                     )
                 )
+                s.execute(
+                    text(
+                        # In key order: FTS5 flushes its pending index whenever a rowid
+                        # is not above the last one (a segment per row otherwise).
+                        "INSERT INTO story_search(rowid, title, body) SELECT s.search_key, "
+                        "a.title, a.text FROM stories s "
+                        "JOIN articles a ON a.id = s.lead_article_id ORDER BY s.search_key"
+                    )
+                )
+                if emptied:
+                    # Merge the segments into one b-tree: the DELETE left tombstones that
+                    # every later query would read through.
+                    s.execute(text("INSERT INTO story_search(story_search) VALUES ('optimize')"))
             else:
                 s.execute(
                     text(
@@ -1235,23 +1455,6 @@ def _settled(now: datetime) -> Any:
     return (Article.state == STORED) | (Article.retry_at > now)
 
 
-def _upsert_increment(
-    s: Session, model: Any, rows: dict[str, Any] | list[dict[str, Any]], column: str
-) -> Any:
-    """INSERT … ON CONFLICT DO UPDATE SET column = column + 1 (new rows start at 1)."""
-    batch = rows if isinstance(rows, list) else [rows]
-    values = [{**row, column: 1} for row in batch]
-    dialect = s.get_bind().dialect.name
-    module: Any = sqlite if dialect == "sqlite" else postgresql
-    if dialect not in ("sqlite", "postgresql"):
-        raise NotImplementedError(f"unsupported database backend {dialect!r}")
-    stmt = module.insert(model).values(values)
-    keys = [c.name for c in model.__table__.primary_key.columns]
-    return stmt.on_conflict_do_update(
-        index_elements=keys, set_={column: getattr(model, column) + 1}
-    )
-
-
 def _forget_failure(s: Session, canonical_url: str) -> int | None:
     """Delete a failed row (and what hangs on it); returns the story it was in, if any."""
     row = s.execute(
@@ -1320,22 +1523,53 @@ def _values(record: ArticleRecord) -> dict[str, Any]:
     return values
 
 
-def _insert_ignore(s: Session, values: dict[str, Any]) -> Any:
+def _insert_ignore(s: Session) -> Any:
+    """INSERT … ON CONFLICT DO NOTHING RETURNING id for an article's values (given as the
+    statement's parameters: one compiled statement for every article)."""
+    return _insert_article(s.get_bind().dialect.name)
+
+
+@lru_cache(maxsize=4)
+def _insert_article(dialect: str) -> Any:
+    module: Any = {"sqlite": sqlite, "postgresql": postgresql}.get(dialect)
+    if module is None:
+        raise NotImplementedError(f"unsupported database backend {dialect!r}")
+    table = _table(Article)
+    return module.insert(table).on_conflict_do_nothing().returning(table.c.id)
+
+
+def _count_lines(s: Session, pages: Iterable[tuple[str, Iterable[str]]]) -> None:
+    """Count pages (``(source, line hashes)``, each line once a page) into the template-line
+    tables: one upsert per table adding each key's count, whatever the number of pages."""
+    page_counts: Counter[str] = Counter()
+    line_counts: Counter[tuple[str, str]] = Counter()
+    for source, line_hashes in pages:
+        page_counts[source] += 1
+        line_counts.update((source, h) for h in set(line_hashes))
+    if page_counts:
+        rows = [{"source": k, "pages": n} for k, n in sorted(page_counts.items())]
+        s.execute(_upsert_add(s, FurniturePages), rows)
+    keys = sorted(line_counts)
+    for start in range(0, len(keys), 5000):
+        rows = [
+            {"source": source, "line_hash": h, "pages": line_counts[(source, h)]}
+            for source, h in keys[start : start + 5000]
+        ]
+        s.execute(_upsert_add(s, FurnitureLine), rows)
+
+
+def _upsert_add(s: Session, model: Any) -> Any:
+    """INSERT … ON CONFLICT DO UPDATE SET pages = pages + the inserted count (executemany:
+    one compiled statement for any number of rows)."""
     dialect = s.get_bind().dialect.name
-    if dialect == "sqlite":
-        return sqlite.insert(Article).values(**values).on_conflict_do_nothing()
-    if dialect == "postgresql":
-        return postgresql.insert(Article).values(**values).on_conflict_do_nothing()
-    raise NotImplementedError(f"unsupported database backend {dialect!r}")
-
-
-def _count_lines(s: Session, source: str, line_hashes: Iterable[str]) -> None:
-    hashes = sorted(set(line_hashes))
-    s.execute(_upsert_increment(s, FurniturePages, {"source": source}, "pages"))
-    for start in range(0, len(hashes), 500):
-        rows = [{"source": source, "line_hash": h} for h in hashes[start : start + 500]]
-        if rows:
-            s.execute(_upsert_increment(s, FurnitureLine, rows, "pages"))
+    module: Any = sqlite if dialect == "sqlite" else postgresql
+    if dialect not in ("sqlite", "postgresql"):
+        raise NotImplementedError(f"unsupported database backend {dialect!r}")
+    stmt = module.insert(model)
+    keys = [c.name for c in model.__table__.primary_key.columns]
+    return stmt.on_conflict_do_update(
+        index_elements=keys, set_={"pages": model.pages + stmt.excluded.pages}
+    )
 
 
 def _table(model: Any) -> Table:

@@ -11,7 +11,11 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem
 from scrapy.settings import Settings
 from scrapy.statscollectors import StatsCollector
+from scrapy.utils.defer import maybe_deferred_to_future
+from twisted.internet.defer import Deferred
 from twisted.internet.task import LoopingCall
+from twisted.internet.threads import deferToThreadPool
+from twisted.python.threadpool import ThreadPool
 
 from db.repository import (
     AddResult,
@@ -82,10 +86,19 @@ class StorePipeline:
 
     Items are stored in batches — every ``CLUSTERWATCH_STORE_BATCH`` items (50) or every
     ``CLUSTERWATCH_STORE_BATCH_SECONDS`` (1 s), whichever comes first, and when the spider
-    closes — each batch in one transaction (``Repository.add_articles``). An item waiting
-    in a batch is not in the store yet, so nothing treats it as known: a crawl that dies
-    before a batch is written loses only what the next crawl fetches again.
+    closes — each batch in one transaction (``Repository.add_articles``), written by the
+    pipeline's one writer thread: the reactor thread goes on downloading and feeding the
+    extraction pool while a batch is written. Batches are written one at a time in the order
+    they were cut (a later article sees the earlier ones as story candidates, as before);
+    they are counted on the reactor thread when written, and ``close_spider`` waits for the
+    last one. An item waiting in a batch or being written is not in the store yet, so
+    nothing treats it as known: a crawl that dies before a batch is committed loses only
+    what the next crawl fetches again.
     """
+
+    # Batches cut but not written yet beyond which process_item waits (memory stays bounded
+    # when the store is slower than the crawl).
+    MAX_WAITING_BATCHES = 2
 
     def __init__(
         self,
@@ -106,6 +119,8 @@ class StorePipeline:
         self.batch_seconds = batch_seconds
         self.pending: list[tuple[Announcement, StoreEntry]] = []
         self._timer: LoopingCall | None = None
+        self._writer: ThreadPool | None = None
+        self._writing: list[Deferred[Any]] = []
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
@@ -125,38 +140,76 @@ class StorePipeline:
             self._timer = LoopingCall(self.flush)
             self._timer.start(self.batch_seconds, now=False)
 
-    def close_spider(self) -> None:
+    async def close_spider(self) -> None:
         if self._timer is not None and self._timer.running:
             self._timer.stop()
         self.flush()
+        try:
+            await self._drain(0)
+        finally:
+            if self._writer is not None:
+                self._writer.stop()
+                self._writer = None
 
-    def process_item(self, item: Announcement) -> Announcement:
+    async def process_item(self, item: Announcement) -> Announcement:
         record = article_record(item, self.stats.get_value("clusterwatch/run_id"))
         decide = story_decider(item, record.content_hash, self.thresholds)
         self.pending.append((item, StoreEntry(record, decide, item.line_hashes)))
         if len(self.pending) >= self.batch_size:
             self.flush()
+            await self._drain(self.MAX_WAITING_BATCHES)
         return item
 
     def flush(self) -> None:
-        """Write the waiting items in one transaction and count them."""
+        """Hand the waiting items to the writer thread as one batch (one transaction)."""
         batch, self.pending = self.pending, []
         if not batch:
             return
-        try:
-            results = self.repository.add_articles([e for _, e in batch], self.source_order)
-        except Exception:
-            # Nothing of the batch is stored, so nothing of it counts as known: the next
-            # crawl fetches these pages again.
-            logger.exception(
-                "could not store %d articles; the next crawl retries them",
-                len(batch),
-                extra=self._extra(),
-            )
-            self.stats.inc_value("clusterwatch/items/store_failed", len(batch))
-            return
+        if self._writer is None:
+            # One thread: Twisted's thread pool runs its work in submission order.
+            self._writer = ThreadPool(minthreads=1, maxthreads=1, name="clusterwatch-store")
+            self._writer.start()
+        from twisted.internet import reactor  # the installed one (not at import: Scrapy picks it)
+
+        entries = [e for _, e in batch]
+        written: Deferred[list[tuple[AddResult, int | None]]] = deferToThreadPool(
+            reactor,
+            self._writer,
+            self.repository.add_articles,
+            entries,
+            self.source_order,
+        )
+        written.addCallbacks(self._written, self._failed, (batch,), errbackArgs=(batch,))
+        self._writing.append(written)
+        written.addBoth(self._done, written)
+
+    async def _drain(self, allowed: int) -> None:
+        """Wait until at most ``allowed`` batches are still being written."""
+        while len(self._writing) > allowed:
+            await maybe_deferred_to_future(self._writing[0])
+
+    def _done(self, result: Any, written: Deferred[Any]) -> Any:
+        self._writing.remove(written)
+        return result
+
+    def _written(
+        self,
+        results: list[tuple[AddResult, int | None]],
+        batch: list[tuple[Announcement, StoreEntry]],
+    ) -> None:
         for (item, _entry), (result, row_id) in zip(batch, results, strict=True):
             self._count(item, result, row_id)
+
+    def _failed(self, failure: Any, batch: list[tuple[Announcement, StoreEntry]]) -> None:
+        # Nothing of the batch is stored, so nothing of it counts as known: the next crawl
+        # fetches these pages again.
+        logger.error(
+            "could not store %d articles; the next crawl retries them",
+            len(batch),
+            exc_info=(failure.type, failure.value, failure.getTracebackObject()),
+            extra=self._extra(),
+        )
+        self.stats.inc_value("clusterwatch/items/store_failed", len(batch))
 
     def _extra(self) -> dict[str, Any]:
         return {CRAWLER_RECORD: self.crawler} if self.crawler is not None else {}

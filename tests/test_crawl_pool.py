@@ -21,6 +21,8 @@ from typing import Any
 
 from sqlalchemy import select
 
+from db.engine import create_db_engine
+from db.migrate import upgrade
 from db.models import FAILED, STORED, Story
 from db.repository import Repository
 from monitor.replay import ReplayServer
@@ -152,3 +154,48 @@ def test_a_crawl_killed_before_its_batch_is_written_loses_nothing(tmp_path: Path
     clean = _snapshot(tmp_path / "clean")["rows"]
     assert recovered == clean
     assert len(clean) >= 5
+
+
+def test_a_batch_the_store_refuses_is_lost_whole_and_stored_by_the_next_crawl(
+    tmp_path: Path,
+) -> None:
+    # The store's writer thread fails on one batch (a trigger refuses one article's row):
+    # nothing of that batch is stored or known, the other batches are, the crawl log counts
+    # what was stored and what was not, and the next crawl completes the store.
+    source = "clusterplattform"
+    sites = copy_sites(tmp_path / "sites", TREES["v1"][0])
+    batches = {"CLUSTERWATCH_STORE_BATCH": "3", "CLUSTERWATCH_STORE_BATCH_SECONDS": "0"}
+    failing = tmp_path / "failing"
+    url = f"sqlite:///{failing / 'clusterwatch.db'}"
+    with ReplayServer(sites) as server:
+        run_crawl(source, tmp_path / "clean", server.url, **batches)
+        clean = _snapshot(tmp_path / "clean")["rows"]
+        assert len(clean) >= 5
+        refused = sorted(clean)[len(clean) // 2]
+        failing.mkdir()
+        upgrade(url)
+        quoted = refused.replace("'", "''")
+        with create_db_engine(url).begin() as connection:
+            connection.exec_driver_sql(
+                "CREATE TRIGGER refuse BEFORE INSERT ON articles "
+                f"WHEN NEW.canonical_url = '{quoted}' "
+                "BEGIN SELECT RAISE(ABORT, 'refused by the test'); END"
+            )
+        result = run_crawl(source, failing, server.url, **batches)
+        assert "could not store" in result.stderr
+
+        repo = Repository(url)
+        stored = {a.canonical_url for a in repo.articles(state=STORED)}
+        run = repo.last_run(source)
+        assert run is not None
+        lost = int((run.stats or {}).get("clusterwatch/items/store_failed", 0))
+        assert refused not in stored
+        assert 1 <= lost <= 3  # one batch, whole
+        assert len(stored) + lost == len(clean)
+        assert run.items_new + run.items_duplicate + run.items_irrelevant == len(stored)
+        assert not any(repo.is_known(u) for u in set(clean) - stored)
+
+        with create_db_engine(url).begin() as connection:
+            connection.exec_driver_sql("DROP TRIGGER refuse")
+        run_crawl(source, failing, server.url, **batches)
+    assert _snapshot(failing)["rows"] == clean

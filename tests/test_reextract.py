@@ -10,7 +10,7 @@ stored encoding.
 from __future__ import annotations
 
 import re
-import shutil
+import sqlite3
 import subprocess
 import sys
 import zlib
@@ -53,7 +53,13 @@ def crawled_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def data_dir(crawled_db: Path, tmp_path: Path) -> Path:
     target = tmp_path / "data"
     target.mkdir()
-    shutil.copy(crawled_db, target / "clusterwatch.db")
+    # The backup API, not a file copy: the crawl's last writes may still be in its WAL.
+    source, copy = sqlite3.connect(crawled_db), sqlite3.connect(target / "clusterwatch.db")
+    try:
+        source.backup(copy)
+    finally:
+        source.close()
+        copy.close()
     return target
 
 

@@ -94,3 +94,46 @@ def test_topics_programme_region_field() -> None:
         "tag:Netzwerke",
     ):
         assert key in found
+
+
+def _variants(text: str) -> list[str]:
+    """The text, and copies spelled with the characters a case-insensitive match of an
+    ASCII letter also accepts (İ ı for i, K for k, ſ for s) and in upper case."""
+    odd = str.maketrans({"i": "\u0131", "k": "\u212a", "s": "\u017f"})
+    dotted = str.maketrans({"i": "\u0130"})
+    return [text, text.translate(odd), text.translate(dotted), text.upper()]
+
+
+def test_the_literal_prefilter_changes_no_score_and_no_topic(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Every labelled item, every pattern's own literals (so each pattern matches somewhere)
+    # and their odd-letter spellings: the prefiltered score and topics equal those of
+    # running every pattern.
+    from scraper import classify
+
+    rules = DEFAULT_RULES.with_extra({r"\bsmart-?city": 2.0}, {r"Kühlcluster": 1.0}, None)
+    patterns = [t.pattern for t in (*rules.positive, *rules.other_senses)]
+    patterns += [t.pattern for t in classify.TOPICS]
+    anchored = [p for p in patterns if classify._anchors(p.pattern, p.flags)]
+    assert len(anchored) >= len(patterns) * 3 // 4  # the prefilter does filter
+    literals = [a for p in anchored for a in classify._anchors(p.pattern, p.flags) or ()]
+    texts = [(item["title"], item["text"]) for item in ITEMS]
+    texts += [("Meldung", f"Im Text steht {a} und mehr dazu {a}.") for a in literals]
+    texts += [("Kühlcluster im Smart-City Labor", "Nichts weiter.")]
+    cases = [
+        (v, w)
+        for title, text in texts
+        for v, w in zip(_variants(title), _variants(text), strict=True)
+    ]
+    filtered = [(score(t, x, rules), topics(t, x, ["Tag"])) for t, x in cases]
+    # … and on the labelled items most searches are skipped (the prefilter does filter).
+    skipped = sum(
+        not classify.possible(p, classify.folded(f"{item['title']}\n{item['text']}"))
+        for item in ITEMS
+        for p in patterns
+    )
+    assert skipped > len(ITEMS) * len(patterns) // 2
+    monkeypatch.setattr(classify, "possible", lambda pattern, text: True)
+    unfiltered = [(score(t, x, rules), topics(t, x, ["Tag"])) for t, x in cases]
+    assert filtered == unfiltered

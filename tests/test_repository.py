@@ -4,7 +4,7 @@ translations in one story, failure memory, concurrency."""
 from __future__ import annotations
 
 import threading
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -296,3 +296,168 @@ def test_archive_count_is_capped_and_paging_still_knows_older_pages(
     assert (page.total, page.capped, page.more) == (2, True, True)
     last = repo.archive_stories(offset=3, limit=1)
     assert len(last.stories) == 1 and not last.more
+
+
+def test_a_batch_counts_template_lines_as_one_page_at_a_time_does(repo: Repository) -> None:
+    # The batch counts every line of every new page once per page (a line twice on a page
+    # counts once), skips known pages, and adds to the counts already stored.
+    from db.repository import StoreEntry
+
+    repo.count_lines("clib", ["nav", "footer"])
+    pages = [
+        ("https://a/1", "clib", ["nav", "footer", "nav", "x1"]),
+        ("https://a/2", "clib", ["nav", "x2"]),
+        ("https://b/1", "openpr", ["nav", "y"]),
+        ("https://a/1", "clib", ["nav", "footer"]),  # the same page again: known
+    ]
+    entries = [
+        StoreEntry(record(url, TEXT + url, source=source), None, lines)
+        for url, source, lines in pages
+    ]
+    results = repo.add_articles(entries)
+    assert [r for r, _ in results] == [AddResult.NEW] * 3 + [AddResult.KNOWN]
+
+    assert repo.frequent_lines("clib", 1, 0.0) == ({"nav", "footer", "x1", "x2"}, 3)
+    assert repo.frequent_lines("clib", 3, 0.0) == ({"nav"}, 3)
+    assert repo.frequent_lines("clib", 2, 0.0) == ({"nav", "footer"}, 3)
+    assert repo.frequent_lines("openpr", 1, 0.0) == ({"nav", "y"}, 1)
+
+
+def test_archive_search_follows_a_redated_or_reworded_lead(repo: Repository) -> None:
+    """The search index follows each story's lead: a re-extraction that moves a story's
+    date moves it in the search results (SQLite keys its full-text rows by the archive
+    order), one that changes its words finds it by the new words only, and stories within
+    one second keep the archive's order across page boundaries (the key orders a second by
+    story id alone)."""
+    text = "Wasserstoff im Netzwerk: ein Bericht über neue Partner und Projekte. " * 3
+
+    def article(url: str, body: str, when: datetime) -> ArticleRecord:
+        rec = record(url, body)
+        rec.published_at = when
+        return rec
+
+    for n in range(3):
+        repo.add_article(
+            article(f"https://r/{n}", f"{text} Nummer {n}", datetime(2024, 3, n + 1, tzinfo=UTC))
+        )
+
+    def found(search: str | None, **kw: object) -> list[str]:
+        page = repo.archive_stories(search=search, **kw)  # type: ignore[arg-type]
+        return [fs.lead.canonical_url for fs in page.stories]
+
+    assert found("wasserstoff") == ["https://r/2", "https://r/1", "https://r/0"]
+    moved = article("https://r/0", f"{text} Nummer 0", datetime(2024, 3, 10, tzinfo=UTC))
+    assert repo.replace_article(moved)
+    assert found("wasserstoff") == ["https://r/0", "https://r/2", "https://r/1"]
+    page = repo.archive_stories(search="wasserstoff")
+    assert (page.total, page.capped, page.more) == (3, False, False)  # no stale entry left
+    reworded = "Photonik und Leichtbau: der Verbund stellt seine Ergebnisse vor. " * 3
+    assert repo.replace_article(article("https://r/1", reworded, datetime(2024, 3, 2, tzinfo=UTC)))
+    assert found("wasserstoff") == ["https://r/0", "https://r/2"]
+    assert found("photonik") == ["https://r/1"]
+
+    # Three stories in one second, the earliest stored (lowest id) dated latest.
+    noon = datetime(2024, 4, 1, 12, 0, 0, tzinfo=UTC)
+    for n, micro in enumerate([900, 500, 100]):
+        when = noon.replace(microsecond=micro)
+        repo.add_article(article(f"https://t/{n}", f"Reallabor Quartier {n}. " * 12, when))
+    expected = ["https://t/0", "https://t/1", "https://t/2"]
+    assert found(None)[:3] == expected
+    assert found("reallabor") == expected
+    for offset, url in enumerate(expected):
+        page = repo.archive_stories(search="reallabor", offset=offset, limit=1)
+        assert [fs.lead.canonical_url for fs in page.stories] == [url]
+        assert page.more == (offset < 2) and page.total == 3
+    # A rebuild of the whole index (over the entries there) gives the same answers.
+    assert repo.reindex_search() == 6
+    assert found("reallabor") == expected
+    assert found("wasserstoff") == ["https://r/0", "https://r/2"]
+
+
+def test_migration_keys_existing_search_entries(tmp_path: Path) -> None:
+    """A database indexed before 0010 (FTS rows keyed by story id) is found by search, in
+    archive order, after the upgrade."""
+    url = f"sqlite:///{tmp_path / 'old.db'}"
+    upgrade(url, "0008")
+    from sqlalchemy import text as sql
+
+    from db.engine import create_db_engine
+
+    with create_db_engine(url).begin() as connection:
+        for n in range(1, 4):  # the first stored is the newest
+            day = f"2024-05-0{4 - n} 00:00:00.000000"
+            body = f"Bioökonomie im Verbund, Meldung {n}. " * 6
+            connection.execute(
+                sql(
+                    "INSERT INTO stories (id, published, guid, order_at, topics, created_at)"
+                    " VALUES (:i, 1, :u, :d, '[]', :d)"
+                ),
+                {"i": n, "u": f"https://o/{n}", "d": day},
+            )
+            connection.execute(
+                sql(
+                    "INSERT INTO articles (id, canonical_url, source, url, title, text, html,"
+                    " published_at, first_seen_at, content_hash, relevance, topics, alternates,"
+                    " raw_headers, state, attempts, story_id) VALUES (:i, :u, 'clib', :u, 'T',"
+                    " :t, '', :d, :d, :h, 'relevant', '[]', '[]', '{}', 'stored', 0, :i)"
+                ),
+                {"i": n, "u": f"https://o/{n}", "t": body, "d": day, "h": f"h{n}"},
+            )
+            connection.execute(
+                sql("UPDATE stories SET lead_article_id = :i WHERE id = :i"), {"i": n}
+            )
+            connection.execute(
+                sql("INSERT INTO story_search(rowid, title, body) VALUES (:i, 'T', :t)"),
+                {"i": n, "t": body},
+            )
+    upgrade(url)
+    page = Repository(url).archive_stories(search="bioökonomie")
+    assert [fs.lead.canonical_url for fs in page.stories] == [f"https://o/{n}" for n in (1, 2, 3)]
+    assert page.total == 3
+
+
+def test_archive_search_pages_agree_with_the_full_match_set(
+    repo: Repository, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every page and count of a search equals what the whole match set gives, whichever
+    way the backend reads it: windows shrunk so that PostgreSQL's walk of the newest
+    stories, its widened walk and its GIN fallback all run, and SQLite's key order meets
+    the end of the matches and the count cap."""
+    import db.repository
+    from db.repository import StoryQuery, Terms
+
+    monkeypatch.setattr(db.repository, "ARCHIVE_COUNT_CAP", 5)
+    monkeypatch.setattr(db.repository, "ARCHIVE_PROBE", 3)
+    monkeypatch.setattr(db.repository, "ARCHIVE_WALK", 9)
+    words = {}
+    for n in range(16):
+        held = ["Verbundprojekt"]  # every story
+        held += ["Leichtbauforschung"] if n % 3 == 0 else []  # a third, spread
+        held += ["Marsmission"] if n < 2 else []  # only the two oldest
+        body = f"Meldung {n}: " + " ".join(held) + f" im Quartier Nummer{n}. " * 4
+        rec = record(f"https://w/{n}", body, source="openpr" if n % 2 else "clib")
+        rec.published_at = datetime(2024, 6, 1, tzinfo=UTC) + timedelta(days=n)
+        repo.add_article(rec)
+        words[f"https://w/{n}"] = (set(held), rec.source)
+    newest_first = [f"https://w/{n}" for n in reversed(range(16))]
+    for search, source in [
+        ("verbundprojekt", None),
+        ("leichtbau", None),
+        ("marsmission", None),
+        ("forschung verbundprojekt", "openpr"),
+        ("marsmission", "openpr"),
+        (None, "openpr"),
+    ]:
+        wanted = [
+            url
+            for url in newest_first
+            if all(any(w in h.casefold() for h in words[url][0]) for w in (search or "").split())
+            and (source is None or words[url][1] == source)
+        ]
+        query = StoryQuery(sources=Terms(all=(source,))) if source else None
+        for offset in range(len(wanted) + 1):
+            page = repo.archive_stories(query, search, offset, limit=2)
+            got = [fs.lead.canonical_url for fs in page.stories]
+            assert got == wanted[offset : offset + 2], (search, source, offset)
+            assert page.total == min(len(wanted), 5), (search, source, offset)
+            assert page.capped == (len(wanted) > 5) and page.more == (offset + 2 < len(wanted))
