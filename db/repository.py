@@ -820,16 +820,6 @@ class Repository:
             )
             return set(s.scalars(stmt)), pages
 
-    def signatures(self) -> list[tuple[int, str, bytes]]:
-        """(id, source, minhash) of every original, for near-duplicate detection."""
-        with self.session() as s:
-            stmt = select(Article.id, Article.source, Article.minhash).where(
-                Article.duplicate_of.is_(None),
-                Article.minhash.is_not(None),
-                Article.state == STORED,
-            )
-            return [(i, src, mh) for i, src, mh in s.execute(stmt) if mh is not None]
-
     def add_article(
         self,
         record: ArticleRecord,
