@@ -16,12 +16,14 @@ Both modes run 10 k and 100 k stories, on SQLite and on a throwaway PostgreSQL c
 
 from __future__ import annotations
 
+import contextlib
 import json
 import random
 import statistics
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -32,8 +34,9 @@ sys.path.insert(0, str(ROOT))
 from sqlalchemy import insert, text  # noqa: E402
 from sqlalchemy.orm import Session  # noqa: E402
 
-from bench.bench_store import database, drop, postgres  # noqa: E402
+from bench.bench_store import drop, fresh_database, postgres  # noqa: E402
 from bench.report import Report, arguments  # noqa: E402
+from db.engine import create_db_engine  # noqa: E402
 from db.migrate import upgrade  # noqa: E402
 from db.models import Article, Story  # noqa: E402
 from db.repository import Repository, StoryQuery, Terms  # noqa: E402
@@ -193,6 +196,20 @@ def measure(repository: Repository, rounds: int) -> list[tuple[str, float, int]]
 
 
 TARGET_MS = 200
+
+
+@contextlib.contextmanager
+def database(backend: str, tmp: Path, pg_server: str | None) -> Iterator[str]:
+    """An empty database of the backend (a fresh one on the PostgreSQL server)."""
+    if backend == "sqlite":
+        yield f"sqlite:///{tmp / 'bench.db'}"
+        return
+    assert pg_server is not None
+    url = fresh_database(pg_server)
+    try:
+        yield url
+    finally:
+        create_db_engine.cache_clear()
 
 
 def main() -> None:
