@@ -238,9 +238,12 @@ def not_an_article(item: Announcement) -> str | None:
     """Why the page is not an announcement (no title, too little text, not the page its
     link announced), or None when it is one."""
     if not item.title:
-        return "no title"
+        return "not an article: no title"
     if len(item.text) < MIN_TEXT_CHARS:
-        return f"text ({len(item.text)} characters; an article has {MIN_TEXT_CHARS} or more)"
+        return (
+            f"not an article: text ({len(item.text)} characters; an article has "
+            f"{MIN_TEXT_CHARS} or more)"
+        )
     broken = linktext.broken_promise(item.link_text, item.title, item.text)
     return None if broken is None else str(broken)
 

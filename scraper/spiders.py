@@ -502,7 +502,7 @@ class SourceSpider(Spider):
             self._failed(
                 canonical,
                 response.url,
-                why if why.startswith(linktext.NOT_ANNOUNCED) else f"not an article: {why}",
+                why,
                 "page",
                 body=response.body,
                 encoding=encoding,
