@@ -31,7 +31,7 @@ def _texts() -> list[str]:
         if path.name != "manifest.json"
     ]
     assert len(found) >= 20
-    return found + ["", "ein", "ein zwei drei vier", "ein zwei drei vier fünf", "Ä " * 3000]
+    return [*found, "", "ein", "ein zwei drei vier", "ein zwei drei vier fünf", "Ä " * 3000]
 
 
 def _independent(text: str) -> tuple[bytes, list[int]]:
