@@ -651,26 +651,19 @@ def lookup_child(url: str) -> None:
 
 def warm_band_index(repository: Repository) -> tuple[float, float]:
     """Read the band table's primary-key index (what a lookup probes) into the OS cache:
-    ``pg_prewarm`` in read mode when the extension can be created (contrib, in Debian's
-    postgresql package), else — and on SQLite — a full scan of it. (MB, seconds)."""
+    ``pg_prewarm`` in read mode (contrib, in Debian's postgresql package), on SQLite a
+    full scan of the index. (MB, seconds)."""
     began = time.perf_counter()
     with repository.session() as s:
         if s.get_bind().dialect.name == "postgresql":
             size = s.execute(text("SELECT pg_relation_size('lsh_bands_pkey')")).scalar_one()
-            try:
-                with s.begin_nested():
-                    s.execute(text("CREATE EXTENSION IF NOT EXISTS pg_prewarm"))
-                    s.execute(text("SELECT pg_prewarm('lsh_bands_pkey', 'read')"))
-            except Exception:  # no extension: the same pages by an index-only scan
-                s.execute(text("SET enable_seqscan = off"))
-                s.execute(text("SELECT count(*) FROM lsh_bands WHERE band >= 0")).scalar_one()
+            s.execute(text("CREATE EXTENSION IF NOT EXISTS pg_prewarm"))
+            s.execute(text("SELECT pg_prewarm('lsh_bands_pkey', 'read')"))
             s.commit()
         else:
             # The primary key of a rowid table is an index of its own: sum its pages.
             size = s.execute(
-                text(
-                    "SELECT sum(pgsize) FROM dbstat WHERE name = 'sqlite_autoindex_lsh_bands_1'"
-                )
+                text("SELECT sum(pgsize) FROM dbstat WHERE name = 'sqlite_autoindex_lsh_bands_1'")
             ).scalar_one()
             s.execute(
                 text("SELECT count(*) FROM lsh_bands INDEXED BY sqlite_autoindex_lsh_bands_1")

@@ -326,3 +326,31 @@ def test_source_overviews_equal_the_per_source_queries_in_two_statements(
     assert overviews["alpha"].judged is not None and overviews["beta"].judged is not None
     assert overviews["gamma"].judged is None and overviews["quiet"].runs == []
     assert overviews["alpha"].items_since > 0 and overviews["quiet"].last_new_at is None
+
+
+def test_band_key_puts_the_bigint_first_on_postgresql_and_keeps_the_bands(
+    backend_url: str,
+) -> None:
+    """Migration 0011: PostgreSQL's band key becomes (hash, band, article_id) — unpadded,
+    so smaller — with the stored bands kept and still found; SQLite's is left as it was."""
+    from sqlalchemy import inspect
+
+    upgrade(backend_url, "0010")
+    repo = Repository(backend_url)
+    bands = [7000 + i for i in range(64)]
+    repo.add_article(record(1, "alpha", 1, bands=bands))
+    engine = create_db_engine(backend_url)
+    with engine.connect() as connection:
+        before = inspect(connection).get_pk_constraint("lsh_bands")["constrained_columns"]
+    assert before == ["band", "hash", "article_id"]
+    upgrade(backend_url)
+    with engine.connect() as connection:
+        after = inspect(connection).get_pk_constraint("lsh_bands")["constrained_columns"]
+        rows = connection.execute(sql("SELECT count(*) FROM lsh_bands")).scalar_one()
+    postgres = engine.dialect.name == "postgresql"
+    assert after == (["hash", "band", "article_id"] if postgres else before)
+    assert rows == 64
+    copy = record(2, "beta", 2, bands=[*bands[:2], *(9000 + i for i in range(62))])
+    stored = repo.article("https://alpha.example/1")
+    assert stored is not None
+    assert [c.article_id for c in repo.story_candidates(copy)] == [stored.id]
