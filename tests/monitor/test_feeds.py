@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import feedparser
+import pytest
 from lxml import etree
 
 from db.models import Article
@@ -435,7 +436,6 @@ def test_one_fsync_per_served_file_and_a_torn_twin_is_written_again(
     """A build syncs each served document once; the gzip twins and the build marks are not
     synced (the server serves a twin only when it decompresses to its file), and a twin a
     crash left torn is replaced by the build that follows, though its file is unchanged."""
-    import gzip
     import os
 
     add_article(source="alpha")
