@@ -31,9 +31,7 @@ from __future__ import annotations
 import contextlib
 import http.client
 import json
-import os
 import random
-import shutil
 import statistics
 import subprocess
 import sys
@@ -50,9 +48,9 @@ sys.path.insert(0, str(ROOT))
 
 from sqlalchemy import insert, text  # noqa: E402
 
+from bench.dbcache import cached_postgres, cached_sqlite, drop, postgres  # noqa: E402
 from bench.report import Report, arguments  # noqa: E402
 from db.engine import create_db_engine  # noqa: E402
-from db.migrate import upgrade  # noqa: E402
 from db.models import Article, CrawlRun, Story  # noqa: E402
 from db.repository import ArticleRecord, Repository  # noqa: E402
 
@@ -106,8 +104,6 @@ GET_TARGET_MS = 5
 LOOKUP_TARGET_MS = 5
 LOOKUP_MEMORY_MB = 50
 START = datetime(2016, 1, 1, tzinfo=UTC)
-# Generated SQLite databases are kept here between runs (a 1 M one takes minutes to build).
-CACHE = Path(tempfile.gettempdir()) / "clusterwatch-bench-store"
 # The full-text index is rebuilt after the load up to this size; no measured path reads it
 # (the bench's feeds have no keywords), and at 1 M it would take longer than the rest.
 SEARCH_INDEX_UP_TO = 100_000
@@ -240,96 +236,10 @@ def _band_constraints(conn: Any) -> list[tuple[str, str]]:
     return [(str(name), str(definition)) for name, definition in rows]
 
 
-def cache_key() -> str:
-    """What a generated database depends on: the generator (a cached copy is brought to
-    the newest migration when it is used, so a new migration keeps the cache)."""
-    return f"g{GENERATOR_VERSION}"
-
-
-def cached_postgres(server: str, count: int) -> tuple[str, float, bool]:
-    """A new PostgreSQL database of ``count`` generated articles: a copy of the template
-    database an earlier run on this server built (``cw_bench_<count>_<key>``), else built
-    and kept as that template; (URL, seconds, whether it came from the cache). With the
-    throwaway server of a run (no ``--pg-url``) nothing outlives the run."""
-    import psycopg
-
-    began = time.perf_counter()
-    plain = server.replace("postgresql+psycopg://", "postgresql://")
-    template = f"cw_bench_{count}_{cache_key()}"
-    with psycopg.connect(plain, autocommit=True) as connection:
-        hit = connection.execute(
-            "SELECT 1 FROM pg_database WHERE datname = %s", (template,)
-        ).fetchone()
-        if not hit:
-            drop_stale_templates(connection, count)
-    if not hit:
-        url = fresh_database(server)
-        upgrade(url)
-        load(url, count)
-        drop_connections(url)
-        with psycopg.connect(plain, autocommit=True) as connection:
-            connection.execute(f'ALTER DATABASE "{url.rsplit("/", 1)[1]}" RENAME TO "{template}"')
-    url = fresh_database(server, template=template)
-    upgrade(url)
-    return url, time.perf_counter() - began, bool(hit)
-
-
-def drop_stale_templates(connection: Any, count: int) -> list[str]:
-    """Drop the templates of ``count`` articles an older generator built (and only those:
-    ``_`` is LIKE's any-character, so unescaped, 10 k's family took 100 k's and 1 M's)."""
-    family = f"cw_bench_{count}_".replace("_", r"\_")
-    stale = [
-        str(name)
-        for (name,) in connection.execute(
-            "SELECT datname FROM pg_database WHERE datname LIKE %s ESCAPE '\\'", (family + "%",)
-        ).fetchall()
-    ]
-    for name in stale:
-        connection.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
-    return stale
-
-
-def drop_connections(url: str) -> None:
-    create_db_engine(url).dispose()
-    create_db_engine.cache_clear()
-
-
-def fresh_database(server: str, template: str | None = None) -> str:
-    import psycopg
-
-    name = f"cw_{os.urandom(6).hex()}"
-    plain = server.replace("postgresql+psycopg://", "postgresql://")
-    copy = f' TEMPLATE "{template}" STRATEGY FILE_COPY' if template else ""
-    with psycopg.connect(plain, autocommit=True) as connection:
-        connection.execute(f'CREATE DATABASE "{name}"{copy}')
-    return server.rsplit("/", 1)[0] + f"/{name}"
-
-
-def cached_sqlite(count: int, target: Path) -> tuple[float, bool]:
-    """A SQLite database of ``count`` generated articles at ``target``: copied from the
-    cache (keyed by size and generator version) when an earlier run built it, else built
-    and cached, then migrated to the newest revision; (seconds, whether it was cached)."""
-    began = time.perf_counter()
-    CACHE.mkdir(parents=True, exist_ok=True)
-    cached = CACHE / f"sqlite-{count}-{cache_key()}.db"
-    hit = cached.exists()
-    if not hit:
-        for stale in CACHE.glob(f"sqlite-{count}-*.db*"):
-            stale.unlink()
-        building = cached.with_suffix(".building")
-        building.unlink(missing_ok=True)
-        url = f"sqlite:///{building}"
-        upgrade(url)
-        load(url, count)
-        # Closing every connection checkpoints the write-ahead log into the file and
-        # removes it: the cached file is then the whole database.
-        create_db_engine(url).dispose()
-        create_db_engine.cache_clear()
-        assert not Path(f"{building}-wal").exists(), "write-ahead log left behind"
-        building.rename(cached)
-    shutil.copyfile(cached, target)
-    upgrade(f"sqlite:///{target}")
-    return time.perf_counter() - began, hit
+def cache_name(count: int) -> str:
+    """What a generated database depends on: its size and the generator (bench/dbcache.py
+    brings a cached one to the newest migration, so a new migration keeps the cache)."""
+    return f"{count}-g{GENERATOR_VERSION}"
 
 
 def load(url: str, count: int) -> float:
@@ -779,28 +689,6 @@ def measure_lookup(report: Report, label: str, url: str) -> None:
     )
 
 
-@contextlib.contextmanager
-def postgres(given: str | None) -> Iterator[str | None]:
-    if given:
-        yield given
-        return
-    from tests.pg import postgres_server
-
-    server = postgres_server()
-    try:
-        url = server.__enter__()
-    except BaseException as exc:  # pytest.skip's exception when PostgreSQL is missing
-        if isinstance(exc, KeyboardInterrupt):
-            raise
-        print(f"PostgreSQL not available: {exc}", file=sys.stderr)
-        yield None
-        return
-    try:
-        yield url
-    finally:
-        server.__exit__(None, None, None)
-
-
 def main() -> None:
     if len(sys.argv) == 3 and sys.argv[1] == "--lookup-child":
         lookup_child(sys.argv[2])
@@ -808,7 +696,7 @@ def main() -> None:
     parser = arguments(__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+")
     parser.add_argument("--backends", nargs="+", default=["sqlite", "postgresql"])
-    parser.add_argument("--pg-url", help="a PostgreSQL server URL (default: a throwaway one)")
+    parser.add_argument("--pg-url", help="a PostgreSQL server URL (default: bench/dbcache.py's)")
     args = parser.parse_args()
     report = Report("Store at scale: feeds, status page, feed GET, near-duplicate lookup")
     with postgres(args.pg_url if "postgresql" in args.backends else None) as pg_server:
@@ -823,13 +711,19 @@ def main() -> None:
                         if size < 10**6
                         else f"{backend} {size / 10**6:g} M"
                     )
+
+                    def build(url: str, size: int = size) -> None:
+                        load(url, size)
+
                     if backend == "sqlite":
                         url = f"sqlite:///{Path(tmp) / 'bench.db'}"
-                        seconds, hit = cached_sqlite(size, Path(tmp) / "bench.db")
+                        seconds, hit = cached_sqlite(
+                            cache_name(size), Path(tmp) / "bench.db", build
+                        )
                         how = "copied from the cache" if hit else "generated, loaded and cached"
                     else:
                         assert pg_server is not None
-                        url, seconds, hit = cached_postgres(pg_server, size)
+                        url, seconds, hit = cached_postgres(pg_server, cache_name(size), build)
                         how = "copied from the template" if hit else "generated and loaded (COPY)"
                     print(f"{label}: {how} in {seconds:.0f} s", flush=True)
                     report.add(f"{label}: bulk load", round(seconds, 1), "s", note=how)
@@ -838,16 +732,6 @@ def main() -> None:
                     if backend == "postgresql":
                         drop(pg_server, url)
     report.write(args.json)
-
-
-def drop(server: str | None, url: str) -> None:
-    import psycopg
-
-    create_db_engine.cache_clear()
-    name = url.rsplit("/", 1)[1]
-    plain = (server or "").replace("postgresql+psycopg://", "postgresql://")
-    with psycopg.connect(plain, autocommit=True) as connection:
-        connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 if __name__ == "__main__":
