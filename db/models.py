@@ -163,6 +163,12 @@ class Story(Base):
     relevance_score: Mapped[float | None] = mapped_column(Float)
     topics: Mapped[list[str]] = mapped_column(JSON, default=list)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # The store-wide change counter at this story's last change and at its creation, and
+    # the earliest place it ever had (migration 0012): what an RFC 5005 archive built at
+    # revision R must look at again is ``revision > R`` (db/repository.py, _touch).
+    revision: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0", index=True)
+    first_revision: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    earliest_order_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     # Published stories newest first (feeds, archive): filter and order from one index.
     __table_args__ = (Index("ix_stories_published_order", "published", "order_at", "id"),)

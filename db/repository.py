@@ -27,11 +27,13 @@ from sqlalchemy import (
     event,
     func,
     insert,
+    literal,
     literal_column,
     or_,
     select,
     table,
     text,
+    tuple_,
     union_all,
     update,
 )
@@ -53,6 +55,7 @@ from db.models import (
     LshBand,
     StoreLock,
     Story,
+    UTCDateTime,
     utcnow,
 )
 
@@ -207,6 +210,7 @@ class StoryKey:
     lead_article_id: int | None
     updated_at: datetime | None
     topics: tuple[str, ...]
+    order_at: datetime | None = None  # with ``id``, the story's place in a feed
 
 
 @dataclass(frozen=True)
@@ -276,6 +280,8 @@ class StoryQuery:
 
 
 ARCHIVE_COUNT_CAP = 1000
+# More stories changed since an archive's build than this: it is read whole again.
+CHANGED_STORIES_LOOKED_AT = 1000
 
 
 @dataclass
@@ -994,6 +1000,7 @@ class Repository:
             story = s.get(Story, row.story_id)
             if story is not None and story.guid and story.lead_article_id == row.id:
                 story.updated_at = utcnow()  # the published entry's text or date changed
+                _touch(s, story)
             return True
 
     def story_candidates(self, record: ArticleRecord) -> list[StoryCandidate]:
@@ -1028,6 +1035,8 @@ class Repository:
         """
         story = s.get(Story, story_id)
         assert story is not None
+        _touch(s, story)
+        _keep_earliest(story)
         members = list(
             s.scalars(select(Article).where(Article.story_id == story_id, Article.state == STORED))
         )
@@ -1053,6 +1062,7 @@ class Repository:
             story.updated_at = now
         story.lead_article_id = lead.id
         story.order_at = lead.published_at or lead.first_seen_at
+        _keep_earliest(story)
         scores = [a.relevance_score for a in members if a.relevance_score is not None]
         story.relevance_score = max(scores) if scores else None
         # The lead's topics in its order, then what the other copies add.
@@ -1136,26 +1146,84 @@ class Repository:
             return self._with_members(s, [stories[i] for i in wanted if i in stories])
 
     def feed_story_keys(
-        self, source: str | None, query: StoryQuery | None = None
+        self,
+        source: str | None,
+        query: StoryQuery | None = None,
+        after: tuple[datetime, int] | None = None,
     ) -> list[StoryKey]:
-        """Every story a feed holds, oldest first, as the little that decides whether an
-        archive page must be rendered again (RFC 5005 archives)."""
+        """Every story a feed holds, oldest first (``after``: only those placed after that
+        (order, id)), as the little that decides whether an archive page must be rendered
+        again (RFC 5005 archives)."""
         query = StoryQuery.of(source, None, query)
-        columns: list[Any] = [Story.id, Story.lead_article_id, Story.updated_at, Story.topics]
+        columns: list[Any] = [
+            Story.id,
+            Story.lead_article_id,
+            Story.updated_at,
+            Story.topics,
+            Story.order_at,
+        ]
         if query.keywords:
             columns += [Article.title, Article.text]
         keys = []
         with self.session() as s:
             conditions = [*query.conditions(), *_keyword_conditions(s, query.keywords)]
+            if after is not None:
+                conditions.append(tuple_(Story.order_at, Story.id) > tuple_(*_place(after)))
             stmt = select(*columns).where(Story.published.is_(True), *conditions)
             if query.keywords:
                 stmt = stmt.join(Article, Article.id == Story.lead_article_id)
             stmt = stmt.order_by(Story.order_at.asc(), Story.id.asc())
             for row in s.execute(stmt).yield_per(1000):
-                if query.keywords and not query.keywords.matches_text(f"{row[4]}\n{row[5]}"):
+                if query.keywords and not query.keywords.matches_text(f"{row[5]}\n{row[6]}"):
                     continue
-                keys.append(StoryKey(row[0], row[1], row[2], tuple(row[3] or ())))
+                keys.append(StoryKey(row[0], row[1], row[2], tuple(row[3] or ()), row[4]))
         return keys
+
+    def story_revision(self) -> int:
+        """The store-wide change counter: the newest story revision (0 before any story)."""
+        with self.session() as s:
+            return int(s.scalar(select(func.max(Story.revision))) or 0)
+
+    def feed_range_intact(
+        self,
+        source: str | None,
+        query: StoryQuery | None,
+        through: tuple[datetime, int],
+        since: int,
+    ) -> bool:
+        """Whether a feed's stories placed up to ``through`` (order, id) — an archive's
+        settled pages — are still the ones they were at revision ``since``, unchanged.
+        Only the stories changed since are looked at (the revision index): none of them may
+        be in the feed up to ``through`` now (changed there, or joined), and none that
+        existed at ``since`` may ever have been placed up to there (it may have left: moved
+        later, withdrawn, out of the feed's topic or source) — whichever feed it was in.
+        A feed with keywords is never reported intact: its rule is applied in Python."""
+        query = StoryQuery.of(source, None, query)
+        if query.keywords:
+            return False
+        with self.session() as s:
+            # The changed stories by the revision index alone (with the feed's conditions
+            # beside it a planner may walk the order index through the whole range instead).
+            changed = s.execute(
+                select(Story.id, Story.first_revision, Story.earliest_order_at, Story.order_at)
+                .where(Story.revision > since)
+                .limit(CHANGED_STORIES_LOOKED_AT + 1)
+            ).all()
+            if len(changed) > CHANGED_STORIES_LOOKED_AT:
+                return False
+            for _, first, earliest, order_at in changed:
+                if first <= since and min(earliest or order_at, order_at) <= through[0]:
+                    return False  # it may have left the range
+            if not changed:
+                return True
+            placed = tuple_(Story.order_at, Story.id) <= tuple_(*_place(through))
+            joined = select(Story.id).where(
+                Story.id.in_([row[0] for row in changed]),
+                Story.published.is_(True),
+                placed,
+                *query.conditions(),
+            )
+            return s.scalar(joined.limit(1)) is None
 
     def stories_by_id(self, ids: Sequence[int]) -> list[FeedStory]:
         """These stories with their lead and other members, in the order given."""
@@ -1544,6 +1612,30 @@ def _forget_failure(s: Session, canonical_url: str) -> int | None:
     s.execute(update(Story).where(Story.lead_article_id == row.id).values(lead_article_id=None))
     s.execute(delete(Article).where(Article.id == row.id))
     return int(row.story_id) if row.story_id is not None else None
+
+
+def _place(key: tuple[datetime, int]) -> tuple[Any, Any]:
+    """A feed place (order, story id) as bound values of the columns' own types."""
+    return literal(key[0], UTCDateTime()), literal(key[1], Integer())
+
+
+def _touch(s: Session, story: Story) -> None:
+    """Give a changed story the next store-wide revision (migration 0012). Read after a
+    flush and under the story lock (every caller holds it), so a later commit never
+    carries a lower revision than an earlier one: an archive built at revision R finds
+    every change since in ``revision > R``."""
+    s.flush()
+    story.revision = (s.scalar(select(func.max(Story.revision))) or 0) + 1
+    if not story.first_revision:
+        story.first_revision = story.revision
+
+
+def _keep_earliest(story: Story) -> None:
+    """The earliest place a story ever had: an archive page it may have been on."""
+    if story.order_at is not None and (
+        story.earliest_order_at is None or story.order_at < story.earliest_order_at
+    ):
+        story.earliest_order_at = story.order_at
 
 
 def _lock(s: Session) -> None:

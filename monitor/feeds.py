@@ -28,6 +28,7 @@ from datetime import UTC, datetime
 from functools import cache
 from importlib import metadata
 from pathlib import Path
+from typing import Any
 
 import nh3
 from feedgen.feed import FeedEntry, FeedGenerator
@@ -328,24 +329,48 @@ def write_archives(
     stay in the subscription document, so the two together hold every story. A page is
     rendered again only when its stories (id, lead, update, topics) or its neighbours
     changed — a signature per page is kept in ``pages.json``. Returns (pages, changed).
+
+    Incremental: ``pages.json`` also keeps the store's revision at the build (migration
+    0012) and where the last archived page starts. The pages before it are settled while
+    the feed's stories up to there are the same ones, unchanged since that revision
+    (``Repository.feed_range_intact``: it looks only at the stories changed since); then
+    only the stories from the last archived page on are read — new stories arrive at the
+    end. Anything else (a story changed or gone in the settled range, another feed
+    definition, a missing page file) reads every story key, as the first build does.
     """
     size = config.feed_max_entries
-    keys = repository.feed_story_keys(spec.source, spec.query)
-    pages = max(0, (len(keys) - 1) // size)
+    base = config.base_url
     folder = target / ARCHIVE_DIR / spec.name
+    index = folder / "pages.json"
+    context = hashlib.sha256(
+        json.dumps(
+            [ARCHIVE_LAYOUT, spec.title, repr(spec.source), repr(spec.query), base, labels, size],
+            sort_keys=True,
+        ).encode("utf-8")
+    ).hexdigest()
+    revision = repository.story_revision()  # before any read: a later change is seen next time
+    state = _archive_state(index)
+    known: dict[str, str] = state.get("pages", {})
+    start, through = 1, None
+    if state.get("context") == context and state.get("tail", 1) > 1:
+        tail, place = int(state["tail"]), _place(state["through"])
+        if _settled_files(folder, tail) and repository.feed_range_intact(
+            spec.source, spec.query, place, int(state["revision"])
+        ):
+            start, through = tail, place
+    keys = repository.feed_story_keys(spec.source, spec.query, after=through)
+    pages = max(0, ((start - 1) * size + len(keys) - 1) // size)
+    if start > 1 and pages < start:  # fewer stories: the settled last page becomes the last
+        start, through = 1, None
+        keys = repository.feed_story_keys(spec.source, spec.query)
+        pages = max(0, (len(keys) - 1) // size)
     if pages == 0 and not folder.exists():
         return 0, []
     folder.mkdir(parents=True, exist_ok=True)
-    index = folder / "pages.json"
-    try:
-        known = json.loads(index.read_text("utf-8"))
-    except (FileNotFoundError, ValueError):
-        known = {}
-    base = config.base_url
-    signatures: dict[str, str] = {}
+    signatures = {k: v for k, v in known.items() if int(k) < start}
     changed: list[Path] = []
-    for page in range(1, pages + 1):
-        chunk = keys[(page - 1) * size : page * size]
+    for page in range(start, pages + 1):
+        chunk = keys[(page - start) * size : (page - start + 1) * size]
         signature = hashlib.sha256(
             json.dumps(
                 [
@@ -381,8 +406,47 @@ def write_archives(
             path.unlink()
             if not path.name.endswith(GZIP_SUFFIX):
                 changed.append(path)
-    write_if_changed(index, (json.dumps(signatures, indent=1, sort_keys=True) + "\n").encode())
+    # The next build's settled range: every page before the last archived one.
+    tail = max(pages, 1)
+    if tail > start:
+        last = keys[(tail - start) * size - 1]
+        assert last.order_at is not None
+        through = (last.order_at, last.id)
+    new_state = {
+        "format": 2,
+        "context": context,
+        "revision": revision,
+        "tail": tail,
+        "through": None if through is None else [through[0].isoformat(), through[1]],
+        "pages": signatures,
+    }
+    write_if_changed(index, (json.dumps(new_state, indent=1, sort_keys=True) + "\n").encode())
     return pages, changed
+
+
+def _archive_state(index: Path) -> dict[str, Any]:
+    """``pages.json`` as the last build left it; the first format (page signatures only)
+    keeps its signatures, so no page is rendered again for the upgrade."""
+    try:
+        found = json.loads(index.read_text("utf-8"))
+    except (FileNotFoundError, ValueError):
+        return {}
+    if not isinstance(found, dict):
+        return {}
+    return found if found.get("format") == 2 else {"pages": found}
+
+
+def _place(value: list[Any]) -> tuple[datetime, int]:
+    return datetime.fromisoformat(value[0]), int(value[1])
+
+
+def _settled_files(folder: Path, tail: int) -> bool:
+    """Every settled page (before ``tail``) has its documents (one directory listing)."""
+    try:
+        names = set(os.listdir(folder))
+    except OSError:
+        return False
+    return all(f"{page}.{suffix}" in names for page in range(1, tail) for suffix in ARCHIVE_FORMATS)
 
 
 def archive_url(base: str, name: str, page: int, suffix: str) -> str:

@@ -333,16 +333,24 @@ def test_band_key_puts_the_bigint_first_on_postgresql_and_keeps_the_bands(
 ) -> None:
     """Migration 0011: PostgreSQL's band key becomes (hash, band, article_id) — unpadded,
     so smaller — with the stored bands kept and still found; SQLite's is left as it was."""
+    from alembic import command
     from sqlalchemy import inspect
 
-    upgrade(backend_url, "0010")
+    from db.migrate import alembic_config
+
+    # Stored through today's repository, then taken back to before 0011 (its downgrade
+    # restores the old key with the bands kept), then up again.
+    upgrade(backend_url)
     repo = Repository(backend_url)
     bands = [7000 + i for i in range(64)]
     repo.add_article(record(1, "alpha", 1, bands=bands))
     engine = create_db_engine(backend_url)
+    engine.dispose()
+    command.downgrade(alembic_config(backend_url), "0010")
     with engine.connect() as connection:
         before = inspect(connection).get_pk_constraint("lsh_bands")["constrained_columns"]
     assert before == ["band", "hash", "article_id"]
+    engine.dispose()
     upgrade(backend_url)
     with engine.connect() as connection:
         after = inspect(connection).get_pk_constraint("lsh_bands")["constrained_columns"]
