@@ -24,11 +24,14 @@ import ctypes
 import http.client
 import itertools
 import logging
+import re
 import shutil
 import statistics
 import sys
 import tempfile
+import threading
 import time
+import tracemalloc
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -59,6 +62,66 @@ def _sqlite_memory_used() -> Callable[[], int]:
     return lambda: int(function())
 
 
+def malloc_heaps() -> tuple[int, float]:
+    """glibc's arenas: how many, and the memory they hold from the system (MB), from
+    ``malloc_info`` — every thread that mallocs may get an arena of its own (up to 8 per
+    core), and an arena keeps what it once held."""
+    libc = ctypes.CDLL(None)
+    libc.open_memstream.restype = ctypes.c_void_p
+    libc.open_memstream.argtypes = [
+        ctypes.POINTER(ctypes.c_char_p),
+        ctypes.POINTER(ctypes.c_size_t),
+    ]
+    libc.malloc_info.argtypes = [ctypes.c_int, ctypes.c_void_p]
+    libc.fclose.argtypes = [ctypes.c_void_p]
+    libc.free.argtypes = [ctypes.c_void_p]
+    buffer, size = ctypes.c_char_p(), ctypes.c_size_t()
+    stream = libc.open_memstream(ctypes.byref(buffer), ctypes.byref(size))
+    if not stream or libc.malloc_info(0, stream) != 0:
+        return 0, 0.0
+    libc.fclose(stream)
+    text = (buffer.value or b"").decode()
+    libc.free(ctypes.cast(buffer, ctypes.c_void_p))
+    heaps = re.findall(r'<heap nr="\d+">.*?<system type="current" size="(\d+)"/>', text, re.S)
+    return len(heaps), sum(int(n) for n in heaps) / 2**20
+
+
+def anonymous_mb() -> tuple[int, float]:
+    """Anonymous mappings of this process (no file behind them): count and resident MB."""
+    count, kb, anonymous = 0, 0, False
+    for line in Path("/proc/self/smaps").read_text().splitlines():
+        head = line.split(maxsplit=6)
+        if len(head) >= 5 and "-" in head[0] and ":" not in head[0]:
+            anonymous = len(head) == 5 or head[5] in ("[heap]", "[stack]")
+            count += anonymous
+        elif anonymous and line.startswith("Rss:"):
+            kb += int(line.split()[1])
+    return count, kb / 1024
+
+
+def _count_thread_starts() -> Callable[[], int]:
+    """How many threads this process has started from now on (any library's)."""
+    started = itertools.count()
+    counted = [0]
+    start = threading.Thread.start
+
+    def counting_start(self: threading.Thread) -> None:
+        counted[0] = next(started) + 1
+        start(self)
+
+    threading.Thread.start = counting_start  # type: ignore[method-assign]
+    return lambda: counted[0]
+
+
+def _print_growth(before: tracemalloc.Snapshot, after: tracemalloc.Snapshot) -> None:
+    ignore = [tracemalloc.Filter(False, tracemalloc.__file__)]
+    before, after = before.filter_traces(ignore), after.filter_traces(ignore)
+    print("  where Python's allocations grew after the warm-up (tracemalloc, top 12):")
+    for stat in after.compare_to(before, "traceback")[:12]:
+        frames = " <- ".join(f"{Path(f.filename).name}:{f.lineno}" for f in stat.traceback[:5])
+        print(f"    {stat.size_diff / 1024:+8.1f} kB {stat.count_diff:+6d} blocks  {frames}")
+
+
 def rss_mb() -> float:
     for line in Path("/proc/self/status").read_text().splitlines():
         if line.startswith("VmRSS:"):
@@ -69,7 +132,13 @@ def rss_mb() -> float:
 def main() -> None:
     parser = arguments(__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, help="default: 250 quick, 1000 full")
+    parser.add_argument(
+        "--trace",
+        action="store_true",
+        help="tracemalloc from the warm-up on: where Python's allocations grew (slower)",
+    )
     args = parser.parse_args()
+    started_threads = _count_thread_starts()
     runs = args.runs or (1000 if args.full else 250)
     logging.getLogger("apscheduler").setLevel(logging.ERROR)  # "skipped: still running"
     report = Report("Service memory over scheduled runs (1-second intervals)")
@@ -133,6 +202,9 @@ def main() -> None:
             scheduler.start()
             samples: list[tuple[int, float]] = []
             inside: list[tuple[float, int]] = []  # (SQLite's heap MB, Python's blocks)
+            heaps: list[tuple[int, float]] = []  # (malloc arenas, MB they hold)
+            threads: list[tuple[int, int]] = []  # (alive, started since the bench began)
+            traced: tracemalloc.Snapshot | None = None
             sqlite_used = _sqlite_memory_used()
             warm_up = min(200, runs // 2)
             next_sample = min(50, warm_up)
@@ -148,11 +220,20 @@ def main() -> None:
                         assert status.status == 200, status.status
                         samples.append((done, rss_mb()))
                         inside.append((sqlite_used() / 2**20, sys.getallocatedblocks()))
+                        heaps.append(malloc_heaps())
+                        threads.append((threading.active_count(), started_threads()))
+                        anonymous = anonymous_mb()
                         print(
                             f"  {done:>5} runs: RSS {samples[-1][1]:.1f} MB, SQLite's heap "
-                            f"{inside[-1][0]:.1f} MB, Python blocks {inside[-1][1]}",
+                            f"{inside[-1][0]:.1f} MB, Python blocks {inside[-1][1]}, "
+                            f"malloc arenas {heaps[-1][0]} ({heaps[-1][1]:.1f} MB), "
+                            f"anonymous mappings {anonymous[0]} ({anonymous[1]:.1f} MB), "
+                            f"threads {threads[-1][0]} alive / {threads[-1][1]} started",
                             flush=True,
                         )
+                        if args.trace and done >= warm_up and traced is None:
+                            tracemalloc.start(8)
+                            traced = tracemalloc.take_snapshot()
                         next_sample += 50
                     if done >= runs and samples[-1][0] >= runs:
                         break
@@ -162,6 +243,9 @@ def main() -> None:
             finally:
                 scheduler.shutdown()
             seconds = time.monotonic() - began
+            if traced is not None:
+                _print_growth(traced, tracemalloc.take_snapshot())
+                tracemalloc.stop()
     (early_runs, early), (last_runs, last) = samples[0], samples[-1]
     steady = [(n, mb) for n, mb in samples if n >= warm_up]
     first_runs, first = steady[0]
