@@ -24,7 +24,6 @@ import ctypes
 import http.client
 import itertools
 import logging
-import re
 import shutil
 import statistics
 import sys
@@ -60,30 +59,6 @@ def _sqlite_memory_used() -> Callable[[], int]:
     function = ctypes.CDLL(_sqlite3.__file__).sqlite3_memory_used
     function.restype = ctypes.c_int64
     return lambda: int(function())
-
-
-def malloc_heaps() -> tuple[int, float]:
-    """glibc's arenas: how many, and the memory they hold from the system (MB), from
-    ``malloc_info`` — every thread that mallocs may get an arena of its own (up to 8 per
-    core), and an arena keeps what it once held."""
-    libc = ctypes.CDLL(None)
-    libc.open_memstream.restype = ctypes.c_void_p
-    libc.open_memstream.argtypes = [
-        ctypes.POINTER(ctypes.c_char_p),
-        ctypes.POINTER(ctypes.c_size_t),
-    ]
-    libc.malloc_info.argtypes = [ctypes.c_int, ctypes.c_void_p]
-    libc.fclose.argtypes = [ctypes.c_void_p]
-    libc.free.argtypes = [ctypes.c_void_p]
-    buffer, size = ctypes.c_char_p(), ctypes.c_size_t()
-    stream = libc.open_memstream(ctypes.byref(buffer), ctypes.byref(size))
-    if not stream or libc.malloc_info(0, stream) != 0:
-        return 0, 0.0
-    libc.fclose(stream)
-    text = (buffer.value or b"").decode()
-    libc.free(ctypes.cast(buffer, ctypes.c_void_p))
-    heaps = re.findall(r'<heap nr="\d+">.*?<system type="current" size="(\d+)"/>', text, re.S)
-    return len(heaps), sum(int(n) for n in heaps) / 2**20
 
 
 def anonymous_mb() -> tuple[int, float]:
@@ -137,7 +112,16 @@ def main() -> None:
         action="store_true",
         help="tracemalloc from the warm-up on: where Python's allocations grew (slower)",
     )
+    parser.add_argument(
+        "--no-arena-cap",
+        action="store_true",
+        help="leave glibc's malloc arenas uncapped (what the service did before issue 11)",
+    )
     args = parser.parse_args()
+    from monitor.service import MALLOC_ARENAS, limit_malloc_arenas, malloc_heaps
+
+    # First, before any thread: as `clusterwatch run` does.
+    capped = not args.no_arena_cap and limit_malloc_arenas()
     started_threads = _count_thread_starts()
     runs = args.runs or (1000 if args.full else 250)
     logging.getLogger("apscheduler").setLevel(logging.ERROR)  # "skipped: still running"
@@ -283,6 +267,18 @@ def main() -> None:
         round(blocks_slope * 100),
         "blocks",
         note=f"{inside[-1][1]} after {last_runs} runs (sys.getallocatedblocks)",
+    )
+    report.add(
+        "glibc malloc arenas",
+        heaps[-1][0],
+        note=f"holding {heaps[-1][1]:.1f} MB after {last_runs} runs "
+        f"({heaps[at[0]][1]:.1f} MB after {first_runs}); "
+        + (f"capped at {MALLOC_ARENAS} by the service" if capped else "uncapped"),
+    )
+    report.add(
+        "threads started over the run",
+        threads[-1][1],
+        note=f"{threads[-1][0]} alive at the end; the scheduler's pools reuse their threads",
     )
     report.add(
         "service RSS growth per 100 runs",
