@@ -53,9 +53,24 @@ def _as_postgres(command: list[str]) -> list[str]:
     return ["runuser", "-u", "postgres", "--", *command]
 
 
+def _running_port(data: Path) -> int | None:
+    """The port of a postmaster already running on ``data`` (its postmaster.pid), if any."""
+    try:
+        lines = (data / "postmaster.pid").read_text().splitlines()
+        os.kill(int(lines[0]), 0)
+        return int(lines[3])
+    except (OSError, ValueError, IndexError):
+        return None
+
+
 @contextmanager
-def postgres_server() -> Iterator[str]:
-    """A server URL (database ``postgres``) for the session."""
+def postgres_server(keep: Path | None = None) -> Iterator[str]:
+    """A server URL (database ``postgres``) for the session.
+
+    ``keep``: the cluster's data directory survives the session (the benchmarks' generated
+    databases live on in it): created on first use, started if it is not running (and then
+    stopped, not deleted, at the end), used as it is if a server already runs on it.
+    """
     try:
         import psycopg  # noqa: F401
     except ImportError:
@@ -69,30 +84,23 @@ def postgres_server() -> Iterator[str]:
         _missing("the Debian package postgresql (initdb, pg_ctl)")
     assert bindir is not None
     root = Path(tempfile.mkdtemp(prefix="cw-pg-"))
-    data, sockets = root / "data", root / "run"
+    data, sockets = (keep or root / "data"), root / "run"
     sockets.mkdir()
     if os.geteuid() == 0:
         shutil.chown(root, "postgres")
         shutil.chown(sockets, "postgres")
+    running = _running_port(data) if keep else None
+    if running is not None:
+        shutil.rmtree(root, ignore_errors=True)
+        yield f"postgresql+psycopg://cw@127.0.0.1:{running}/postgres"
+        return
+    if not (data / "PG_VERSION").exists():
+        shutil.rmtree(data, ignore_errors=True)
+        data.mkdir(parents=True)
+        if os.geteuid() == 0:
+            shutil.chown(data, "postgres")
+        _initdb(bindir, data)
     port = _free_port()
-    subprocess.run(
-        _as_postgres(
-            [
-                str(bindir / "initdb"),
-                "-D",
-                str(data),
-                "-U",
-                "cw",
-                "-A",
-                "trust",
-                "-E",
-                "UTF8",
-                "--no-sync",
-            ]
-        ),
-        check=True,
-        capture_output=True,
-    )
     options = f"-p {port} -k {sockets} -c listen_addresses=127.0.0.1 -c fsync=off"
     subprocess.run(
         _as_postgres(
@@ -116,11 +124,34 @@ def postgres_server() -> Iterator[str]:
     try:
         yield f"postgresql+psycopg://cw@127.0.0.1:{port}/postgres"
     finally:
+        # A kept cluster stops cleanly (its databases must survive); a throwaway one at once.
+        mode = "fast" if keep else "immediate"
         subprocess.run(
-            _as_postgres([str(bindir / "pg_ctl"), "-D", str(data), "-m", "immediate", "stop"]),
+            _as_postgres([str(bindir / "pg_ctl"), "-D", str(data), "-m", mode, "-w", "stop"]),
             capture_output=True,
         )
         shutil.rmtree(root, ignore_errors=True)
+
+
+def _initdb(bindir: Path, data: Path) -> None:
+    subprocess.run(
+        _as_postgres(
+            [
+                str(bindir / "initdb"),
+                "-D",
+                str(data),
+                "-U",
+                "cw",
+                "-A",
+                "trust",
+                "-E",
+                "UTF8",
+                "--no-sync",
+            ]
+        ),
+        check=True,
+        capture_output=True,
+    )
 
 
 def fresh_database(server_url: str) -> str:
