@@ -14,8 +14,17 @@ the server's path is exercised too.
 
 Quick: 250 runs; full: 1,000 runs (≈ 9 minutes). The growth is measured after a warm-up of
 half the runs (at most 200): the first ~200 runs fill bounded caches (the SQLite page cache
-of each pooled connection as the database grows, SQLAlchemy's statement cache, allocator
-arenas) — about 14 MB from run 50 to 200, then flat — which is no growth per run.
+of each pooled connection as the database grows, SQLAlchemy's statement cache, the malloc
+arenas up to the hooks' high-water mark) — about 10 MB from run 50 to 200, then flat —
+which is no growth per run. Each sample also shows what bounds or would reveal growth:
+SQLite's own heap (``sqlite3_memory_used``), Python's allocated blocks, glibc's arenas and
+what they hold (``malloc_info``), the anonymous mappings (/proc/self/smaps) and the threads
+alive and started. The service caps its malloc arenas (``monitor.service.
+limit_malloc_arenas``) and so does this script, first, unless ``--no-arena-cap``:
+uncapped, every thread kept an arena at the hooks' high-water mark and RSS rose run after
+run while Python's and SQLite's live memory stayed flat. ``--trace`` takes tracemalloc
+snapshots after the warm-up and at the end and prints where Python's allocations grew
+(much slower: use it with ``--runs``).
 """
 
 from __future__ import annotations
@@ -95,6 +104,15 @@ def _print_growth(before: tracemalloc.Snapshot, after: tracemalloc.Snapshot) -> 
     for stat in after.compare_to(before, "traceback")[:12]:
         frames = " <- ".join(f"{Path(f.filename).name}:{f.lineno}" for f in stat.traceback[:5])
         print(f"    {stat.size_diff / 1024:+8.1f} kB {stat.count_diff:+6d} blocks  {frames}")
+
+
+def _pool_size(url: str) -> int:
+    """How many connections the process's engine keeps open (each has its page cache)."""
+    from db.engine import create_db_engine
+
+    pool = create_db_engine(url).pool
+    size = getattr(pool, "size", None)
+    return int(size()) if callable(size) else 1
 
 
 def rss_mb() -> float:
@@ -227,6 +245,7 @@ def main() -> None:
             finally:
                 scheduler.shutdown()
             seconds = time.monotonic() - began
+            pooled = _pool_size(url)
             if traced is not None:
                 _print_growth(traced, tracemalloc.take_snapshot())
                 tracemalloc.stop()
@@ -252,7 +271,9 @@ def main() -> None:
         round(inside[-1][0], 1),
         "MB",
         note=f"after {last_runs} runs; {inside[at[0]][0]:.1f} MB after {first_runs}, "
-        f"{sqlite_slope * 100:+.2f} MB / 100 runs",
+        f"{sqlite_slope * 100:+.2f} MB / 100 runs; bounded: {pooled} pooled connections × "
+        f"SQLite's default page cache of 2,000 KiB = {pooled * 2000 / 1024:.1f} MB, plus "
+        "each connection's schema and statements",
     )
     outside = [samples[i][1] - inside[i][0] for i in at]
     report.add(
