@@ -13,18 +13,19 @@ the server's path is exercised too.
     .venv/bin/python bench/bench_service.py [--quick|--full] [--runs N] [--json PATH]
 
 Quick: 250 runs; full: 1,000 runs (≈ 9 minutes). The growth is measured after a warm-up of
-half the runs (at most 200): the first ~200 runs fill bounded caches (the SQLite page cache
-of each pooled connection as the database grows, SQLAlchemy's statement cache, the malloc
-arenas up to the hooks' high-water mark) — about 10 MB from run 50 to 200, then flat —
-which is no growth per run. Each sample also shows what bounds or would reveal growth:
-SQLite's own heap (``sqlite3_memory_used``), Python's allocated blocks, glibc's arenas and
-what they hold (``malloc_info``), the anonymous mappings (/proc/self/smaps) and the threads
-alive and started. The service caps its malloc arenas (``monitor.service.
-limit_malloc_arenas``) and so does this script, first, unless ``--no-arena-cap``:
-uncapped, every thread kept an arena at the hooks' high-water mark and RSS rose run after
-run while Python's and SQLite's live memory stayed flat. ``--trace`` takes tracemalloc
-snapshots after the warm-up and at the end and prints where Python's allocations grew
-(much slower: use it with ``--runs``).
+half the runs (at most 200): before the first run the database holds an archive that fills
+every feed (``feed_max_entries`` older articles per source), so the feeds are at their full
+size from the start; the first runs fill bounded caches (the SQLite page cache of each
+pooled connection as the database grows, SQLAlchemy's statement cache, the malloc arenas up
+to the hooks' high-water mark), which is no growth per run. Each sample also shows what
+bounds or would reveal growth: SQLite's own heap (``sqlite3_memory_used``), Python's
+allocated blocks, glibc's arenas and what they hold (``malloc_info``), the anonymous
+mappings (/proc/self/smaps) and the threads alive and started. The service caps its malloc
+arenas (``monitor.service.limit_malloc_arenas``) and so does this script, first, unless
+``--no-arena-cap``: uncapped, every thread kept an arena at the hooks' high-water mark and
+RSS rose run after run while Python's and SQLite's live memory stayed flat. ``--trace``
+takes tracemalloc snapshots after the warm-up and at the end and prints where Python's
+allocations grew (much slower: use it with ``--runs``).
 """
 
 from __future__ import annotations
@@ -42,7 +43,7 @@ import time
 import tracemalloc
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -163,21 +164,30 @@ def main() -> None:
         count = itertools.count(1)
         done_runs = [0]
 
+        def article(source: str, key: str, published_at: datetime) -> ArticleRecord:
+            return ArticleRecord(
+                canonical_url=f"https://{source}.example/news/{key}",
+                source=source,
+                url=f"https://{source}.example/news/{key}",
+                title=f"Meldung {key} aus dem Cluster",
+                text=f"Neue Meldung {key} aus dem Cluster. " * 20,
+                html="",
+                content_hash=f"h{key}",
+                relevance="relevant",
+                published_at=published_at,
+            )
+
+        # An archive that fills every feed from the start (older than what the runs store):
+        # the feeds' size is reached at once, so the warm-up is the caches' alone.
+        seeded = datetime.now(UTC) - timedelta(days=30)
+        for d in due:
+            for i in range(config.feed_max_entries):
+                repository.add_article(article(d.name, f"old-{i}", seeded + timedelta(hours=i)))
+        hooks.rebuild_feeds()  # as the service does before its first run
+
         def after_run(source: str) -> None:
             n = next(count)
-            repository.add_article(
-                ArticleRecord(
-                    canonical_url=f"https://{source}.example/news/{n}",
-                    source=source,
-                    url=f"https://{source}.example/news/{n}",
-                    title=f"Meldung {n} aus dem Cluster",
-                    text=f"Neue Meldung {n} aus dem Cluster. " * 20,
-                    html="",
-                    content_hash=f"h{n}",
-                    relevance="relevant",
-                    published_at=datetime.now(UTC),
-                )
-            )
+            repository.add_article(article(source, str(n), datetime.now(UTC)))
             hooks.rebuild_feeds()
             hooks.check_health()
             done_runs[0] = n
