@@ -283,15 +283,15 @@ def main() -> None:
         note=f"after {last_runs} runs; {inside[at[0]][0]:.1f} MB after {first_runs}, "
         f"{sqlite_slope * 100:+.2f} MB / 100 runs; bounded: {pooled} pooled connections × "
         f"SQLite's default page cache of 2,000 KiB = {pooled * 2000 / 1024:.1f} MB, plus "
-        "each connection's schema and statements",
+        "each connection's schema and its up to 128 cached statements (sqlite3's default)",
     )
     outside = [samples[i][1] - inside[i][0] for i in at]
     report.add(
         "service RSS outside SQLite's heap: growth per 100 runs",
         round(statistics.linear_regression(steady_runs, outside).slope * 100, 2),
         "MB",
-        note="SQLite's page caches fill as the database grows, up to cache_size per pooled "
-        "connection; what grows beyond that would be a leak",
+        note="what is left once SQLite's bounded caches are taken out: the malloc arenas' "
+        "other contents, Python's memory, the stacks",
     )
     report.add(
         "Python's allocated blocks: growth per 100 runs",
