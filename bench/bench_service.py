@@ -103,7 +103,8 @@ def _print_growth(before: tracemalloc.Snapshot, after: tracemalloc.Snapshot) -> 
     before, after = before.filter_traces(ignore), after.filter_traces(ignore)
     print("  where Python's allocations grew after the warm-up (tracemalloc, top 12):")
     for stat in after.compare_to(before, "traceback")[:12]:
-        frames = " <- ".join(f"{Path(f.filename).name}:{f.lineno}" for f in stat.traceback[:5])
+        innermost = reversed(stat.traceback[-6:])  # a traceback runs from the oldest frame
+        frames = " <- ".join(f"{Path(f.filename).name}:{f.lineno}" for f in innermost)
         print(f"    {stat.size_diff / 1024:+8.1f} kB {stat.count_diff:+6d} blocks  {frames}")
 
 
