@@ -230,7 +230,7 @@ def main() -> None:
     parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000])
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--backends", nargs="+", default=["sqlite", "postgresql"])
-    parser.add_argument("--pg-url", help="a PostgreSQL server URL (default: a throwaway one)")
+    parser.add_argument("--pg-url", help="a PostgreSQL server URL (default: bench/dbcache.py's)")
     args = parser.parse_args()
     report = Report("Archive queries (/archive: count and page) at 10 k / 100 k stories")
     with postgres(args.pg_url if "postgresql" in args.backends else None) as pg_server:

@@ -15,6 +15,7 @@ from sqlalchemy import (
     Index,
     Integer,
     LargeBinary,
+    PrimaryKeyConstraint,
     String,
     Text,
 )
@@ -172,13 +173,18 @@ class LshBand(Base):
 
     __tablename__ = "lsh_bands"
 
-    band: Mapped[int] = mapped_column(Integer, primary_key=True)
-    hash: Mapped[int] = mapped_column(BigInteger, primary_key=True)
-    article_id: Mapped[int] = mapped_column(ForeignKey("articles.id"), primary_key=True)
+    band: Mapped[int] = mapped_column(Integer)
+    hash: Mapped[int] = mapped_column(BigInteger)
+    article_id: Mapped[int] = mapped_column(ForeignKey("articles.id"))
 
-    # An article's bands are replaced on re-extraction and dropped with a failed row: by
-    # article, not by a scan of 64 rows per stored article.
-    __table_args__ = (Index("ix_lsh_bands_article_id", "article_id"),)
+    __table_args__ = (
+        # The bigint first: PostgreSQL packs the key in 16 bytes, unpadded (migration
+        # 0011; SQLite, whose records have no padding, keeps band, hash, article_id).
+        PrimaryKeyConstraint("hash", "band", "article_id", name="lsh_bands_pkey"),
+        # An article's bands are replaced on re-extraction and dropped with a failed row:
+        # by article, not by a scan of 64 rows per stored article.
+        Index("ix_lsh_bands_article_id", "article_id"),
+    )
 
 
 class AlternateLink(Base):

@@ -32,6 +32,7 @@ from sqlalchemy import (
     select,
     table,
     text,
+    union_all,
     update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
@@ -185,6 +186,17 @@ KEYWORD_BATCH = 500
 # What a feed, the archive and the status page never read of an article: its raw page and
 # fingerprint (most of a row's bytes) stay on disk.
 NARROW = (defer(Article.raw_html), defer(Article.minhash), defer(Article.raw_headers))
+
+
+@dataclass(frozen=True)
+class SourceOverview:
+    """What the status page and health read of one source, fetched for every source at
+    once (:meth:`Repository.source_overviews`)."""
+
+    runs: list[CrawlRun]  # the newest runs, newest first
+    judged: CrawlRun | None  # the newest finished run not ended for an excluded reason
+    items_since: int  # published articles first seen since the given moment
+    last_new_at: datetime | None  # when its newest published article was first seen
 
 
 @dataclass(frozen=True)
@@ -1328,6 +1340,66 @@ class Repository:
             )
             return s.scalar(stmt)
 
+    def source_overviews(
+        self, sources: Sequence[str], since: datetime, runs: int, excluding: Sequence[str] = ()
+    ) -> dict[str, SourceOverview]:
+        """Every source's newest ``runs`` runs, last judged run (finished, not ended for one
+        of ``excluding``), published articles since ``since`` and newest one, in one
+        session and two statements whatever the number of sources: each figure is the top
+        or a range of an index (``ix_crawl_runs_spider_id``,
+        ``ix_articles_source_published_seen``), so neither grows with the archive."""
+        if not sources:
+            return {}
+        with self.session() as s:
+            newest = [
+                select(
+                    select(CrawlRun.id)
+                    .where(CrawlRun.spider == source)
+                    .order_by(CrawlRun.id.desc())
+                    .limit(runs)
+                    .subquery()
+                    .c.id
+                )
+                for source in sources
+            ]
+            window = union_all(*newest).subquery()
+            grouped: dict[str, list[CrawlRun]] = {source: [] for source in sources}
+            found = s.scalars(
+                select(CrawlRun)
+                .where(CrawlRun.id.in_(select(window.c.id)))
+                .order_by(CrawlRun.id.desc())
+            )
+            for run in found:
+                grouped[run.spider].append(run)
+            figures: list[Any] = []
+            for source in sources:
+                figures.append(
+                    _published(select(func.count(Article.id)))
+                    .where(Article.source == source, Article.first_seen_at >= since)
+                    .scalar_subquery()
+                )
+                figures.append(
+                    _published(select(func.max(Article.first_seen_at)))
+                    .where(Article.source == source)
+                    .scalar_subquery()
+                )
+            row = s.execute(select(*figures)).one()
+            result = {}
+            for n, source in enumerate(sources):
+                recent = grouped[source]
+                judged = next((r for r in recent if _judged(r, excluding)), None)
+                if judged is None and len(recent) == runs:  # older than the window
+                    judged = s.scalar(
+                        select(CrawlRun)
+                        .where(CrawlRun.spider == source, *_judged_conditions(excluding))
+                        .order_by(CrawlRun.id.desc())
+                        .limit(1)
+                    )
+                result[source] = SourceOverview(
+                    recent, judged, int(row[2 * n] or 0), row[2 * n + 1]
+                )
+            return result
+
     # -- crawl runs -------------------------------------------------------------------
 
     def start_run(self, spider: str, trigger: str, log_path: str | None, pid: int | None) -> int:
@@ -1374,10 +1446,8 @@ class Repository:
         self, spider: str, finished_only: bool = False, excluding: Sequence[str] = ()
     ) -> CrawlRun | None:
         """The newest run; only finished ones, and not those ended for one of ``excluding``."""
-        conditions = []
-        if finished_only:
-            conditions.append(CrawlRun.finished_at.is_not(None))
-        if excluding:
+        conditions = _judged_conditions(excluding) if finished_only else []
+        if excluding and not finished_only:
             conditions.append(CrawlRun.finish_reason.not_in(list(excluding)))
         return self._latest_run(spider, *conditions)
 
@@ -1428,6 +1498,21 @@ class Repository:
             if spider:
                 stmt = stmt.where(CrawlRun.spider == spider)
             return list(s.scalars(stmt))
+
+
+def _judged_conditions(excluding: Sequence[str]) -> list[Any]:
+    """A finished run not ended for one of ``excluding`` (SQL: a NULL reason is no match
+    of NOT IN either — :func:`_judged` says the same in Python)."""
+    conditions: list[Any] = [CrawlRun.finished_at.is_not(None)]
+    if excluding:
+        conditions.append(CrawlRun.finish_reason.not_in(list(excluding)))
+    return conditions
+
+
+def _judged(run: CrawlRun, excluding: Sequence[str]) -> bool:
+    if run.finished_at is None:
+        return False
+    return not excluding or (run.finish_reason is not None and run.finish_reason not in excluding)
 
 
 def _published(stmt: Select[Any]) -> Select[Any]:

@@ -49,6 +49,9 @@ DESCRIPTION_CHARS = 300
 EMPTY_FEED_DATE = datetime(2024, 1, 1, tzinfo=UTC)
 OPML_FILE = "feeds.opml"
 GZIP_SUFFIX = ".gz"  # every served file has a gzip twin, written with it
+# Measured on a top-100 feed (360 kB): level 4 compresses in 2.4 ms to 40 kB, level 6 (the
+# default) in 5.4 ms to 35 kB — compression was a fifth of a feed build's CPU at 6.
+GZIP_LEVEL = 4
 ARCHIVE_DIR = "archive"
 ARCHIVE_FORMATS = ("xml", "atom")  # JSON Feed has no archive relation
 ARCHIVE_LAYOUT = 1  # bump when archive pages must all be rendered again
@@ -164,7 +167,9 @@ def write_feed(
     changed: list[Path] = []
     for suffix, data in documents.items():
         changed += write_published(target / f"{spec.name}.{suffix}", data)
-    write_if_changed(mark, signature.encode("utf-8"))  # last: a build cut short is redone
+    # Last: a build cut short is redone. Not synced: a mark lost in a crash costs one
+    # render, never a wrong feed.
+    write_if_changed(mark, signature.encode("utf-8"), durable=False)
     return changed
 
 
@@ -224,17 +229,27 @@ def gzip_path(path: Path) -> Path:
 
 def gzipped(data: bytes) -> bytes:
     """The gzip representation: deterministic (no timestamp), so its ETag is stable."""
-    return gzip.compress(data, compresslevel=6, mtime=0)
+    return gzip.compress(data, compresslevel=GZIP_LEVEL, mtime=0)
 
 
 def write_published(path: Path, data: bytes) -> list[Path]:
     """Write a served file and its gzip twin (compressed once here, at build time, rather
     than on every request); returns ``[path]`` when it changed. The server checks that the
-    two agree before it serves the twin (they are replaced one after the other)."""
+    two agree before it serves the twin (they are replaced one after the other), so the
+    twin is not synced to disk — one fsync per served file, not two: a twin a crash left
+    stale or torn is never served (the server compresses on request instead), and it is
+    written again whenever its feed is rendered (after a crash mid-build, the next build)."""
     twin = gzip_path(path)
-    if not twin.exists() or write_if_changed(path, data, dry_run=True):
-        write_if_changed(twin, gzipped(data))
+    if write_if_changed(path, data, dry_run=True) or not _twin_matches(twin, data):
+        write_if_changed(twin, gzipped(data), durable=False)
     return [path] if write_if_changed(path, data) else []
+
+
+def _twin_matches(twin: Path, data: bytes) -> bool:
+    try:
+        return gzip.decompress(twin.read_bytes()) == data
+    except (OSError, EOFError, gzip.BadGzipFile):
+        return False
 
 
 def feed_specs(sources: Iterable[SourceSpec], config: Config | None = None) -> list[FeedSpec]:
@@ -720,9 +735,11 @@ def content_html(article: Article) -> str:
     return xml_safe(cleaned).replace("]]>", "]]&gt;")
 
 
-def write_if_changed(path: Path, data: bytes, dry_run: bool = False) -> bool:
+def write_if_changed(path: Path, data: bytes, dry_run: bool = False, durable: bool = True) -> bool:
     """Atomically replace ``path`` with ``data`` unless it already holds exactly that
-    (``dry_run``: only tell whether it would be replaced)."""
+    (``dry_run``: only tell whether it would be replaced). ``durable``: the data is synced
+    before the rename, so a crash leaves the old file or the whole new one; without it a
+    crash may leave a torn file (for files whose reader checks them)."""
     try:
         if path.read_bytes() == data:
             return False
@@ -738,7 +755,8 @@ def write_if_changed(path: Path, data: bytes, dry_run: bool = False) -> bool:
         with os.fdopen(fd, "wb") as out:
             out.write(data)
             out.flush()
-            os.fsync(out.fileno())
+            if durable:
+                os.fsync(out.fileno())
         os.chmod(tmp_name, 0o644)  # mkstemp creates 0600; feeds are public
         _advance_mtime(Path(tmp_name), previous_mtime)
         os.replace(tmp_name, path)

@@ -56,10 +56,7 @@ def render_status(
     """The whole status page as one HTML document (times in Europe/Berlin, UTC on hover)."""
     now = now or datetime.now(UTC)
     healths = evaluate(config, repository, now, next_run)
-    rows = "\n".join(
-        _source_row(health, repository.runs(spider=health.source, limit=CHART_RUNS))
-        for health in healths
-    )
+    rows = "\n".join(_source_row(health, health.recent_runs[:CHART_RUNS]) for health in healths)
     newest = repository.feed_articles(None, NEWEST_ITEMS)
     labels = {health.source: health.label for health in healths}
     unhealthy = sum(1 for health in healths if health.unhealthy)

@@ -26,9 +26,14 @@ import hashlib
 import struct
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from db.repository import StoryCandidate
 from scraper.dedup import NUM_PERM, minhash, normalised_words
+
+if TYPE_CHECKING:
+    # Only a type here: the pool's workers (scraper/pool.py) fingerprint pages and must not
+    # import SQLAlchemy for it (~0.6 CPU-s in the forkserver).
+    from db.repository import StoryCandidate
 
 SHINGLE_WORDS = 5
 # Lead version ties: the announcing organisation's own site before portals that copy it.
@@ -72,22 +77,29 @@ def title_key(title: str) -> str:
 
 def band_hashes(signature_values: Sequence[int]) -> list[int]:
     """One 63-bit hash per LSH band of a MinHash signature (fits a signed BIGINT)."""
-    hashes = []
-    for band in range(BANDS):
-        rows = signature_values[band * ROWS : (band + 1) * ROWS]
-        digest = hashlib.blake2b(struct.pack(f"<{len(rows)}Q", *rows), digest_size=8).digest()
-        hashes.append(int.from_bytes(digest, "little") >> 1)
-    return hashes
+    return _band_hashes(struct.pack(f"<{len(signature_values)}Q", *signature_values))
+
+
+def _band_hashes(packed: bytes) -> list[int]:
+    """``band_hashes`` of the signature as little-endian 64-bit values (8 bytes each)."""
+    width = ROWS * 8
+    return [
+        int.from_bytes(
+            hashlib.blake2b(packed[band * width : (band + 1) * width], digest_size=8).digest(),
+            "little",
+        )
+        >> 1
+        for band in range(BANDS)
+    ]
 
 
 def fingerprint(title: str, text: str, content_hash: str) -> Fingerprint:
-    signature = minhash(text)
-    values = [int(v) for v in signature.hashvalues]
+    packed = minhash(text).hashvalues.astype("<u8").tobytes()
     return Fingerprint(
         content_hash=content_hash,
         title_key=title_key(title),
-        bands=band_hashes(values),
-        minhash=signature.hashvalues.astype("<u8").tobytes(),
+        bands=_band_hashes(packed),
+        minhash=packed,
     )
 
 

@@ -263,3 +263,94 @@ def test_the_candidates_statement_probes_indexes_only_on_sqlite(tmp_path: Path) 
     assert "sqlite_autoindex_lsh_bands_1" in plan, plan  # the (band, hash) primary key
     scans = [part for part in plan.split(" | ") if part.startswith("SCAN ")]
     assert not [s for s in scans if "CONSTANT" not in s and "linked" not in s], plan
+
+
+def test_source_overviews_equal_the_per_source_queries_in_two_statements(
+    backend_url: str,
+) -> None:
+    """The status page's per-source figures for every source at once: the same runs, last
+    judged run, count since and newest item as the one-source queries, in two statements
+    however many sources (plus one only for a judged run older than the window)."""
+    from sqlalchemy import event
+
+    upgrade(backend_url)
+    repo = Repository(backend_url)
+    sources = ["alpha", "beta", "gamma", "quiet"]
+    for n in range(30):
+        source = sources[n % 3]
+        repo.add_article(record(n, source, n, relevance="relevant" if n % 4 else "irrelevant"))
+    # alpha and beta: the judged run is older than the window of 3 newest (shutdown,
+    # unfinished, no reason are not judged); gamma: never judged, in the window.
+    reasons = {
+        "alpha": ["finished", "shutdown", None, "unfinished"],
+        "beta": ["finished", "interrupted", "shutdown", "interrupted", "interrupted"],
+        "gamma": ["shutdown", "unfinished"],
+    }
+    for source, ends in reasons.items():
+        for end in ends:
+            run = repo.start_run(source, "cli", None, None)
+            if end != "unfinished":
+                repo.finish_run(run, finish_reason=end, items_new=len(end or ""))
+    since = DAY + timedelta(days=12)
+    excluding = ("shutdown", "interrupted")
+    engine = create_db_engine(backend_url)
+    statements: list[str] = []
+
+    def count(*args: object) -> None:
+        statements.append(str(args[2]))
+
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        overviews = repo.source_overviews(sources, since, runs=3, excluding=excluding)
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+    # runs, figures, and alpha's and beta's judged run (older than the window)
+    assert len(statements) == 4, statements
+    statements.clear()
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        wide = repo.source_overviews(sources, since, runs=10, excluding=excluding)
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+    assert len(statements) == 2, statements  # every judged run is in the window
+    assert {s: w.judged.id if w.judged else None for s, w in wide.items()} == {
+        s: o.judged.id if o.judged else None for s, o in overviews.items()
+    }
+    for source in sources:
+        got = overviews[source]
+        assert [r.id for r in got.runs] == [r.id for r in repo.runs(spider=source, limit=3)]
+        judged = repo.last_run(source, finished_only=True, excluding=excluding)
+        assert (got.judged.id if got.judged else None) == (judged.id if judged else None)
+        assert got.items_since == repo.count_articles(source, since=since)
+        assert got.last_new_at == repo.last_new_article_at(source)
+    assert overviews["alpha"].judged is not None and overviews["beta"].judged is not None
+    assert overviews["gamma"].judged is None and overviews["quiet"].runs == []
+    assert overviews["alpha"].items_since > 0 and overviews["quiet"].last_new_at is None
+
+
+def test_band_key_puts_the_bigint_first_on_postgresql_and_keeps_the_bands(
+    backend_url: str,
+) -> None:
+    """Migration 0011: PostgreSQL's band key becomes (hash, band, article_id) — unpadded,
+    so smaller — with the stored bands kept and still found; SQLite's is left as it was."""
+    from sqlalchemy import inspect
+
+    upgrade(backend_url, "0010")
+    repo = Repository(backend_url)
+    bands = [7000 + i for i in range(64)]
+    repo.add_article(record(1, "alpha", 1, bands=bands))
+    engine = create_db_engine(backend_url)
+    with engine.connect() as connection:
+        before = inspect(connection).get_pk_constraint("lsh_bands")["constrained_columns"]
+    assert before == ["band", "hash", "article_id"]
+    upgrade(backend_url)
+    with engine.connect() as connection:
+        after = inspect(connection).get_pk_constraint("lsh_bands")["constrained_columns"]
+        rows = connection.execute(sql("SELECT count(*) FROM lsh_bands")).scalar_one()
+    postgres = engine.dialect.name == "postgresql"
+    assert after == (["hash", "band", "article_id"] if postgres else before)
+    assert rows == 64
+    copy = record(2, "beta", 2, bands=[*bands[:2], *(9000 + i for i in range(62))])
+    stored = repo.article("https://alpha.example/1")
+    assert stored is not None
+    assert [c.article_id for c in repo.story_candidates(copy)] == [stored.id]

@@ -20,7 +20,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Literal
 
 from db.models import CrawlRun
-from db.repository import Repository
+from db.repository import Repository, SourceOverview
 from monitor.health.rules import (
     RULES,
     Finding,
@@ -72,6 +72,8 @@ class SourceHealth:
     last_success: CrawlRun | None = None
     next_run_at: datetime | None = None  # scheduled (service) or due (interval after last)
     thresholds: HealthThresholds = field(default_factory=HealthThresholds)
+    # Its newest runs, newest first (up to SUCCESS_LOOKBACK): the status page's chart.
+    recent_runs: list[CrawlRun] = field(default_factory=list)
 
     @property
     def reasons(self) -> list[str]:
@@ -103,10 +105,22 @@ def evaluate(
 ) -> list[SourceHealth]:
     """The health of every configured source, in source-name order."""
     now = now or datetime.now(UTC)
+    sources = list_sources(config)
+    # Every source's figures in one session and two statements (a page of many sources
+    # is not one round trip per figure per source).
+    overviews = _overviews(repository, [s.name for s in sources], now)
     return [
-        evaluate_source(config, repository, source, now, next_run)
-        for source in list_sources(config)
+        evaluate_source(config, repository, source, now, next_run, overviews[source.name])
+        for source in sources
     ]
+
+
+def _overviews(
+    repository: Repository, names: list[str], now: datetime
+) -> dict[str, SourceOverview]:
+    return repository.source_overviews(
+        names, since=now - RECENT_WINDOW, runs=SUCCESS_LOOKBACK, excluding=NOT_JUDGED
+    )
 
 
 def evaluate_source(
@@ -115,11 +129,14 @@ def evaluate_source(
     source: SourceSpec,
     now: datetime,
     next_run: NextRun | None = None,
+    overview: SourceOverview | None = None,
 ) -> SourceHealth:
     thresholds = config.thresholds(source.name)
-    judged = repository.last_run(source.name, finished_only=True, excluding=NOT_JUDGED)
-    newest = repository.last_run(source.name)
-    last_new = repository.last_new_article_at(source.name)
+    if overview is None:
+        overview = _overviews(repository, [source.name], now)[source.name]
+    judged = overview.judged
+    newest = overview.runs[0] if overview.runs else None
+    last_new = overview.last_new_at
     interval = timedelta(minutes=source.interval_minutes)
 
     def facts_of(run: CrawlRun, success: CrawlRun | None, at: datetime) -> RunFacts:
@@ -135,7 +152,7 @@ def evaluate_source(
             declared_fields=source.declared_fields,
         )
 
-    success = _last_success(repository, source.name, facts_of)
+    success = _last_success(overview.runs, facts_of)
     health = SourceHealth(
         source=source.name,
         label=source.label,
@@ -144,11 +161,12 @@ def evaluate_source(
         interval=interval,
         last_run=judged,
         running_since=newest.started_at if newest and newest.finished_at is None else None,
-        items_last_7_days=repository.count_articles(source.name, since=now - RECENT_WINDOW),
+        items_last_7_days=overview.items_since,
         last_new_item_at=last_new,
         since_last_new_item=now - last_new if last_new else None,
         last_success=success,
         thresholds=thresholds,
+        recent_runs=overview.runs,
     )
     if judged is not None:
         health.last_run_duration = _duration(judged)
@@ -169,14 +187,13 @@ def evaluate_source(
 
 
 def _last_success(
-    repository: Repository,
-    source: str,
+    runs: list[CrawlRun],
     facts_of: Callable[[CrawlRun, CrawlRun | None, datetime], RunFacts],
 ) -> CrawlRun | None:
     """The newest run the rules find nothing unhealthy in: a run that finished but reached
     no entry point, or stored nothing, is no success (staleness counts from the last real one).
     """
-    for run in repository.runs(spider=source, limit=SUCCESS_LOOKBACK):
+    for run in runs[:SUCCESS_LOOKBACK]:
         if run.finished_at is None or run.finish_reason in NOT_JUDGED:
             continue
         findings = apply_rules(facts_of(run, run, ended_at(run)))  # judged as of its own end

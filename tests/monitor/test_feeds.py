@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import feedparser
+import pytest
 from lxml import etree
 
 from db.models import Article
@@ -140,11 +141,13 @@ def test_channel_metadata_self_links_and_deterministic_build_date(
     add_article(source="beta")
     build(feed_config, repository)
     newest_seen = max(a.first_seen_at for a in repository.articles()).replace(microsecond=0)
+    # alpha's feed is dated by alpha's newest article (beta's may be a second later)
+    alpha_seen = max(a.first_seen_at for a in repository.articles("alpha")).replace(microsecond=0)
 
     rss = etree.parse(str(feed_config.feeds_dir / "alpha.xml"))
     self_link = rss.find("channel/atom:link[@rel='self']", namespaces=NS)
     assert self_link.get("href") == "https://feeds.example/feeds/alpha.xml"
-    assert parsedate_to_datetime(rss.findtext("channel/lastBuildDate")) == newest_seen
+    assert parsedate_to_datetime(rss.findtext("channel/lastBuildDate")) == alpha_seen
 
     atom = parse(feed_config.feeds_dir / "all.atom")
     self_links = [link.href for link in atom.feed.links if link.rel == "self"]
@@ -422,3 +425,40 @@ def test_a_changed_withdrawn_or_redated_story_rebuilds_the_feed_as_a_full_build_
     assert records[3].canonical_url not in guids(feed_config.feeds_dir / "all.xml")
     # Nothing changed since: nothing is rendered or written.
     assert build(feed_config, repository) == []
+
+
+def test_one_fsync_per_served_file_and_a_torn_twin_is_written_again(
+    feed_config: Config,
+    repository: Repository,
+    add_article: AddArticle,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A build syncs each served document once; the gzip twins and the build marks are not
+    synced (the server serves a twin only when it decompresses to its file), and a twin a
+    crash left torn is replaced by the build that follows, though its file is unchanged."""
+    import os
+
+    add_article(source="alpha")
+    synced: list[str] = []
+    real = os.fsync
+
+    def fsync(fd: int) -> None:
+        synced.append(os.readlink(f"/proc/self/fd/{fd}"))
+        real(fd)
+
+    monkeypatch.setattr(os, "fsync", fsync)
+    changed = build(feed_config, repository)
+    served = {p.name for p in changed}
+    assert "alpha.json" in served and "all.xml" in served
+    names = [Path(p).name for p in synced]
+    # each synced file is a temp file of a served document: ".<name>.<random>.tmp"
+    assert sorted(n.split(".tmp")[0].rsplit(".", 1)[0].lstrip(".") for n in names) == sorted(served)
+    # A crash mid-build: a twin torn, the build mark (written last) not there.
+    twin = feed_config.feeds_dir / "alpha.xml.gz"
+    twin.write_bytes(twin.read_bytes()[:20])
+    (feed_config.feeds_dir / ".alpha.built").unlink()
+    synced.clear()
+    assert build(feed_config, repository) == []  # nothing served changed …
+    plain = (feed_config.feeds_dir / "alpha.xml").read_bytes()
+    assert gzip.decompress(twin.read_bytes()) == plain  # … yet the twin is whole again
+    assert synced == []
