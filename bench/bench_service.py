@@ -13,9 +13,19 @@ the server's path is exercised too.
     .venv/bin/python bench/bench_service.py [--quick|--full] [--runs N] [--json PATH]
 
 Quick: 250 runs; full: 1,000 runs (≈ 9 minutes). The growth is measured after a warm-up of
-half the runs (at most 200): the first ~200 runs fill bounded caches (the SQLite page cache
-of each pooled connection as the database grows, SQLAlchemy's statement cache, allocator
-arenas) — about 14 MB from run 50 to 200, then flat — which is no growth per run.
+half the runs (at most 200): before the first run the database holds an archive that fills
+every feed (``feed_max_entries`` older articles per source), so the feeds are at their full
+size from the start; the first runs fill bounded caches (the SQLite page cache of each
+pooled connection as the database grows, SQLAlchemy's statement cache, the malloc arenas up
+to the hooks' high-water mark), which is no growth per run. Each sample also shows what
+bounds or would reveal growth: SQLite's own heap (``sqlite3_memory_used``), Python's
+allocated blocks, glibc's arenas and what they hold (``malloc_info``), the anonymous
+mappings (/proc/self/smaps) and the threads alive and started. The service caps its malloc
+arenas (``monitor.service.limit_malloc_arenas``) and so does this script, first, unless
+``--no-arena-cap``: uncapped, every thread kept an arena at the hooks' high-water mark and
+RSS rose run after run while Python's and SQLite's live memory stayed flat. ``--trace``
+takes tracemalloc snapshots after the warm-up and at the end and prints where Python's
+allocations grew (much slower: use it with ``--runs``).
 """
 
 from __future__ import annotations
@@ -28,10 +38,12 @@ import shutil
 import statistics
 import sys
 import tempfile
+import threading
 import time
+import tracemalloc
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -59,6 +71,52 @@ def _sqlite_memory_used() -> Callable[[], int]:
     return lambda: int(function())
 
 
+def anonymous_mb() -> tuple[int, float]:
+    """Anonymous mappings of this process (no file behind them): count and resident MB."""
+    count, kb, anonymous = 0, 0, False
+    for line in Path("/proc/self/smaps").read_text().splitlines():
+        head = line.split(maxsplit=6)
+        if len(head) >= 5 and "-" in head[0] and ":" not in head[0]:
+            anonymous = len(head) == 5 or head[5] in ("[heap]", "[stack]")
+            count += anonymous
+        elif anonymous and line.startswith("Rss:"):
+            kb += int(line.split()[1])
+    return count, kb / 1024
+
+
+def _count_thread_starts() -> Callable[[], int]:
+    """How many threads this process has started from now on (any library's)."""
+    started = itertools.count()
+    counted = [0]
+    start = threading.Thread.start
+
+    def counting_start(self: threading.Thread) -> None:
+        counted[0] = next(started) + 1
+        start(self)
+
+    threading.Thread.start = counting_start  # type: ignore[method-assign]
+    return lambda: counted[0]
+
+
+def _print_growth(before: tracemalloc.Snapshot, after: tracemalloc.Snapshot) -> None:
+    ignore = [tracemalloc.Filter(False, tracemalloc.__file__)]
+    before, after = before.filter_traces(ignore), after.filter_traces(ignore)
+    print("  where Python's allocations grew after the warm-up (tracemalloc, top 12):")
+    for stat in after.compare_to(before, "traceback")[:12]:
+        innermost = reversed(stat.traceback[-6:])  # a traceback runs from the oldest frame
+        frames = " <- ".join(f"{Path(f.filename).name}:{f.lineno}" for f in innermost)
+        print(f"    {stat.size_diff / 1024:+8.1f} kB {stat.count_diff:+6d} blocks  {frames}")
+
+
+def _pool_size(url: str) -> int:
+    """How many connections the process's engine keeps open (each has its page cache)."""
+    from db.engine import create_db_engine
+
+    pool = create_db_engine(url).pool
+    size = getattr(pool, "size", None)
+    return int(size()) if callable(size) else 1
+
+
 def rss_mb() -> float:
     for line in Path("/proc/self/status").read_text().splitlines():
         if line.startswith("VmRSS:"):
@@ -69,7 +127,22 @@ def rss_mb() -> float:
 def main() -> None:
     parser = arguments(__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, help="default: 250 quick, 1000 full")
+    parser.add_argument(
+        "--trace",
+        action="store_true",
+        help="tracemalloc from the warm-up on: where Python's allocations grew (slower)",
+    )
+    parser.add_argument(
+        "--no-arena-cap",
+        action="store_true",
+        help="leave glibc's malloc arenas uncapped (what the service did before issue 11)",
+    )
     args = parser.parse_args()
+    from monitor.service import MALLOC_ARENAS, limit_malloc_arenas, malloc_heaps
+
+    # First, before any thread: as `clusterwatch run` does.
+    capped = not args.no_arena_cap and limit_malloc_arenas()
+    started_threads = _count_thread_starts()
     runs = args.runs or (1000 if args.full else 250)
     logging.getLogger("apscheduler").setLevel(logging.ERROR)  # "skipped: still running"
     report = Report("Service memory over scheduled runs (1-second intervals)")
@@ -92,21 +165,30 @@ def main() -> None:
         count = itertools.count(1)
         done_runs = [0]
 
+        def article(source: str, key: str, published_at: datetime) -> ArticleRecord:
+            return ArticleRecord(
+                canonical_url=f"https://{source}.example/news/{key}",
+                source=source,
+                url=f"https://{source}.example/news/{key}",
+                title=f"Meldung {key} aus dem Cluster",
+                text=f"Neue Meldung {key} aus dem Cluster. " * 20,
+                html="",
+                content_hash=f"h{key}",
+                relevance="relevant",
+                published_at=published_at,
+            )
+
+        # An archive that fills every feed from the start (older than what the runs store):
+        # the feeds' size is reached at once, so the warm-up is the caches' alone.
+        seeded = datetime.now(UTC) - timedelta(days=30)
+        for d in due:
+            for i in range(config.feed_max_entries):
+                repository.add_article(article(d.name, f"old-{i}", seeded + timedelta(hours=i)))
+        hooks.rebuild_feeds()  # as the service does before its first run
+
         def after_run(source: str) -> None:
             n = next(count)
-            repository.add_article(
-                ArticleRecord(
-                    canonical_url=f"https://{source}.example/news/{n}",
-                    source=source,
-                    url=f"https://{source}.example/news/{n}",
-                    title=f"Meldung {n} aus dem Cluster",
-                    text=f"Neue Meldung {n} aus dem Cluster. " * 20,
-                    html="",
-                    content_hash=f"h{n}",
-                    relevance="relevant",
-                    published_at=datetime.now(UTC),
-                )
-            )
+            repository.add_article(article(source, str(n), datetime.now(UTC)))
             hooks.rebuild_feeds()
             hooks.check_health()
             done_runs[0] = n
@@ -133,6 +215,9 @@ def main() -> None:
             scheduler.start()
             samples: list[tuple[int, float]] = []
             inside: list[tuple[float, int]] = []  # (SQLite's heap MB, Python's blocks)
+            heaps: list[tuple[int, float]] = []  # (malloc arenas, MB they hold)
+            threads: list[tuple[int, int]] = []  # (alive, started since the bench began)
+            traced: tracemalloc.Snapshot | None = None
             sqlite_used = _sqlite_memory_used()
             warm_up = min(200, runs // 2)
             next_sample = min(50, warm_up)
@@ -148,11 +233,20 @@ def main() -> None:
                         assert status.status == 200, status.status
                         samples.append((done, rss_mb()))
                         inside.append((sqlite_used() / 2**20, sys.getallocatedblocks()))
+                        heaps.append(malloc_heaps())
+                        threads.append((threading.active_count(), started_threads()))
+                        anonymous = anonymous_mb()
                         print(
                             f"  {done:>5} runs: RSS {samples[-1][1]:.1f} MB, SQLite's heap "
-                            f"{inside[-1][0]:.1f} MB, Python blocks {inside[-1][1]}",
+                            f"{inside[-1][0]:.1f} MB, Python blocks {inside[-1][1]}, "
+                            f"malloc arenas {heaps[-1][0]} ({heaps[-1][1]:.1f} MB), "
+                            f"anonymous mappings {anonymous[0]} ({anonymous[1]:.1f} MB), "
+                            f"threads {threads[-1][0]} alive / {threads[-1][1]} started",
                             flush=True,
                         )
+                        if args.trace and done >= warm_up and traced is None:
+                            tracemalloc.start(8)
+                            traced = tracemalloc.take_snapshot()
                         next_sample += 50
                     if done >= runs and samples[-1][0] >= runs:
                         break
@@ -162,6 +256,10 @@ def main() -> None:
             finally:
                 scheduler.shutdown()
             seconds = time.monotonic() - began
+            pooled = _pool_size(url)
+            if traced is not None:
+                _print_growth(traced, tracemalloc.take_snapshot())
+                tracemalloc.stop()
     (early_runs, early), (last_runs, last) = samples[0], samples[-1]
     steady = [(n, mb) for n, mb in samples if n >= warm_up]
     first_runs, first = steady[0]
@@ -184,21 +282,35 @@ def main() -> None:
         round(inside[-1][0], 1),
         "MB",
         note=f"after {last_runs} runs; {inside[at[0]][0]:.1f} MB after {first_runs}, "
-        f"{sqlite_slope * 100:+.2f} MB / 100 runs",
+        f"{sqlite_slope * 100:+.2f} MB / 100 runs; bounded: {pooled} pooled connections × "
+        f"SQLite's default page cache of 2,000 KiB = {pooled * 2000 / 1024:.1f} MB, plus "
+        "each connection's schema and its up to 128 cached statements (sqlite3's default)",
     )
     outside = [samples[i][1] - inside[i][0] for i in at]
     report.add(
         "service RSS outside SQLite's heap: growth per 100 runs",
         round(statistics.linear_regression(steady_runs, outside).slope * 100, 2),
         "MB",
-        note="SQLite's page caches fill as the database grows, up to cache_size per pooled "
-        "connection; what grows beyond that would be a leak",
+        note="what is left once SQLite's bounded caches are taken out: the malloc arenas' "
+        "other contents, Python's memory, the stacks",
     )
     report.add(
         "Python's allocated blocks: growth per 100 runs",
         round(blocks_slope * 100),
         "blocks",
         note=f"{inside[-1][1]} after {last_runs} runs (sys.getallocatedblocks)",
+    )
+    report.add(
+        "glibc malloc arenas",
+        heaps[-1][0],
+        note=f"holding {heaps[-1][1]:.1f} MB after {last_runs} runs "
+        f"({heaps[at[0]][1]:.1f} MB after {first_runs}); "
+        + (f"capped at {MALLOC_ARENAS} by the service" if capped else "uncapped"),
+    )
+    report.add(
+        "threads started over the run",
+        threads[-1][1],
+        note=f"{threads[-1][0]} alive at the end; the scheduler's pools reuse their threads",
     )
     report.add(
         "service RSS growth per 100 runs",

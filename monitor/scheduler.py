@@ -21,6 +21,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Iterable, Sequence
+from concurrent import futures
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -159,6 +160,14 @@ class CrawlScheduler:
         # One worker per source (each blocks on its crawl) plus the feed job.
         workers = _Executor(self._submitted, max_workers=len(self.sources) + 2)
         self._scheduler = BackgroundScheduler(timezone=UTC, executors={"default": workers})
+        # The groups' supervisors: long-lived threads, started as needed and reused, not a
+        # thread per group (each new thread may take a malloc arena of its own, and the
+        # service's memory grew with every group run). A member's thread may return (its own
+        # run finished) while its old group's process still runs and the source falls due
+        # again, so a supervisor can outlive its members: room for two per source.
+        self._supervisors = futures.ThreadPoolExecutor(
+            max_workers=2 * len(self.sources) + 1, thread_name_prefix="crawl group"
+        )
 
     # -- lifecycle ------------------------------------------------------------------------
 
@@ -201,6 +210,8 @@ class CrawlScheduler:
         if self._scheduler.running:
             # Waits for the job threads, which terminate and record their own crawls.
             self._scheduler.shutdown(wait=True)
+        # Every group's members have ended, so have its supervisor's waits.
+        self._supervisors.shutdown(wait=True)
 
     def hurry(self) -> None:
         """Kill running crawls at once instead of waiting out the grace period."""
@@ -378,9 +389,11 @@ class CrawlScheduler:
                 del self._forming[trigger]  # full: the next source due starts a new group
                 group.full.set()
         if first:
-            threading.Thread(
-                target=self._supervise, args=(group,), name=f"crawl group {job_id}", daemon=True
-            ).start()
+            try:
+                self._supervisors.submit(self._supervise, group)
+            except RuntimeError:  # shut down meanwhile: the group never runs
+                group.dispatched.set()
+                group.ended.set()
         return group
 
     def _submitted(self, job_id: str, submitted: bool) -> None:

@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -511,3 +513,37 @@ def test_a_crawl_killed_outside_the_scheduler_is_closed_while_the_service_runs(
         "kill -9 of a hand-started crawl while the service runs",
         "closed as interrupted within the service's dead-runs check",
     )
+
+
+def test_threads_stay_bounded_over_many_group_runs(
+    harness: Harness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Group runs reuse the scheduler's threads: over 60 runs (≥ 20 groups) it starts no more
+    threads than its pools hold, not one per group — every new thread may take a malloc
+    arena of its own, and the service's memory grew with each run (issue 11)."""
+    started: list[str] = []
+    start = threading.Thread.start
+
+    def counting_start(thread: threading.Thread) -> None:
+        started.append(thread.name)
+        start(thread)
+
+    monkeypatch.setattr(threading.Thread, "start", counting_start)
+    true = shutil.which("true") or "/bin/true"
+    sources = [Source(name, 0.5) for name in ("alpha", "beta", "gamma")]
+    scheduler = CrawlScheduler(
+        harness.config.model_copy(update={"crawl_group_wait_seconds": 0.2}),
+        sources,
+        harness.repository,
+        command_for=lambda source: [true],
+        group_command_for=lambda names: [true],  # due together: one process, as the service
+        on_run_finished=harness.on_run_finished,
+        poll_seconds=0.05,
+    )
+    harness.schedulers.append(scheduler)
+    scheduler.start()
+    wait_for(lambda: len(harness.finished) >= 60, 50, "60 runs")
+    # The clock's thread, APScheduler's workers (sources + 2), the supervisors (2 × sources
+    # + 1), each started at most once; one group per run would be ≥ 20 more.
+    assert len(started) <= 1 + (len(sources) + 2) + (2 * len(sources) + 1), started
+    assert len(harness.finished) >= 60
