@@ -485,18 +485,22 @@ def render_feed(
     base = config.base_url  # feed_base_url, else the configured host and port
     rss_gen = _feed_generator(spec, base, "xml", entries, self_url)
     atom_gen = _feed_generator(spec, base, "atom", entries, self_url)
+    # An archive page is rendered again only when it changes: its entries are not kept
+    # (kept, a service held every page it ever rendered, up to the caches' bound).
+    keep = self_url is None
     for story in entries:  # one filled entry serves both formats (and the next build)
-        entry = _feed_entry(story, labels)
+        entry = _feed_entry(story, labels, keep)
         rss_gen.add_entry(entry, order="append")
         atom_gen.add_entry(entry, order="append")
     return rss_gen.rss_str(pretty=True), atom_gen.atom_str(pretty=True)
 
 
-def _feed_entry(story: FeedStory, labels: dict[str, str]) -> FeedEntry:
+def _feed_entry(story: FeedStory, labels: dict[str, str], keep: bool = True) -> FeedEntry:
     """The feedgen entry of a story, kept while none of its parts change (filling one
-    costs more than rendering it)."""
+    costs more than rendering it); ``keep=False``: used if kept, else made and not kept."""
     key = _parts_key(story, labels)
-    _USED.add(key)
+    if keep:
+        _USED.add(key)
     entry = _ENTRIES.get(key)
     if entry is None:
         # feedgen's extension module needs lxml.etree imported first (by feedgen.feed).
@@ -504,7 +508,9 @@ def _feed_entry(story: FeedStory, labels: dict[str, str]) -> FeedEntry:
 
         entry = FeedEntry()
         entry.register_extension("dc", DcEntryExtension, atom=False, rss=True)
-        _fill_entry(entry, _entry_parts(story, labels))
+        _fill_entry(entry, _entry_parts(story, labels, keep))
+        if not keep:
+            return entry
         if len(_ENTRIES) >= _PARTS_CACHE_SIZE:
             _ENTRIES.pop(next(iter(_ENTRIES)))
         _ENTRIES[key] = entry
@@ -534,9 +540,10 @@ def entry_parts(stories: Sequence[FeedStory], labels: dict[str, str]) -> list[En
     return [_entry_parts(story, labels) for story in stories]
 
 
-def _entry_parts(story: FeedStory, labels: dict[str, str]) -> EntryParts:
+def _entry_parts(story: FeedStory, labels: dict[str, str], keep: bool = True) -> EntryParts:
     key = _parts_key(story, labels)
-    _USED.add(key)
+    if keep:
+        _USED.add(key)
     cached = _PARTS.get(key)
     if cached is not None:
         return cached
@@ -559,6 +566,8 @@ def _entry_parts(story: FeedStory, labels: dict[str, str]) -> EntryParts:
         author=one_line(sources[0]),
         tags=categories(sources, story.story.topics or lead.topics),
     )
+    if not keep:
+        return parts
     if len(_PARTS) >= _PARTS_CACHE_SIZE:
         _PARTS.pop(next(iter(_PARTS)))
     _PARTS[key] = parts
