@@ -52,7 +52,7 @@ from bench.dbcache import cached_postgres, cached_sqlite, drop, postgres  # noqa
 from bench.report import Report, arguments  # noqa: E402
 from db.engine import create_db_engine  # noqa: E402
 from db.models import Article, CrawlRun, Story  # noqa: E402
-from db.repository import ArticleRecord, Repository  # noqa: E402
+from db.repository import ArticleRecord, Repository, StoryKey  # noqa: E402
 
 SOURCES = [("clusterplattform", 40), ("openpr", 40), ("bmwe", 15), ("clib", 5)]
 WORDS = [
@@ -634,6 +634,41 @@ def rss_mb() -> float:
     return 0.0
 
 
+def measure_archive_check(report: Report, label: str, url: str) -> None:
+    """What an incremental RFC 5005 archive build asks the store of a feed whose archive
+    is settled up to its newest 200 stories (the last archived page and the newest N):
+    the store's revision, whether the settled pages are intact, the keys after them —
+    with nothing changed since the last build, and with the newest story changed since.
+    Rendering a changed page is a top-100 render (above); the first build, which renders
+    every page, is not timed here (minutes at 100 k)."""
+    repository = Repository(url)
+    newest = repository.story_revision()
+    for source in (None, "clib"):
+        settled = repository.feed_stories(source, 201)[-1].story
+        through = (settled.order_at, settled.id)
+        for since, what in ((newest, "nothing changed"), (newest - 1, "one new story")):
+
+            def check(
+                since: int = since,
+                source: str | None = source,
+                through: tuple[datetime, int] = through,
+            ) -> list[StoryKey]:
+                repository.story_revision()
+                assert repository.feed_range_intact(source, None, through, since)
+                return repository.feed_story_keys(source, None, after=through)
+
+            wall, cpu = median_wall_cpu(check, 5)
+            report.add(
+                f"{label}: archive of '{source or 'all'}', incremental check, {what}",
+                round(wall, 2),
+                "ms",
+                ratio=round(wall / FEED_TARGET_MS, 3),
+                note=f"median of 5; ratio to the {FEED_TARGET_MS} ms feed-build target; CPU"
+                f" {cpu:.2f} ms; reads {len(check()):,} keys (before migration 0012 every"
+                " build read every key of the feed)",
+            )
+
+
 def measure_lookup(report: Report, label: str, url: str) -> None:
     out = subprocess.run(
         [sys.executable, __file__, "--lookup-child", url], capture_output=True, text=True
@@ -728,6 +763,7 @@ def main() -> None:
                     print(f"{label}: {how} in {seconds:.0f} s", flush=True)
                     report.add(f"{label}: bulk load", round(seconds, 1), "s", note=how)
                     measure_feeds(report, label, url, Path(tmp) / "data", size)
+                    measure_archive_check(report, label, url)
                     measure_lookup(report, label, url)
                     if backend == "postgresql":
                         drop(pg_server, url)
