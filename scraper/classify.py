@@ -277,13 +277,18 @@ _FOLD = str.maketrans({"\u0130": "i", "\u0131": "i", "\u212a": "k", "\u017f": "s
 _SAFE = frozenset(string.ascii_lowercase + string.digits + " -_./&+'")
 
 
+@lru_cache(maxsize=4)
 def folded(text: str) -> str:
+    # Kept for the last few texts: score and topics fold the same document of a page.
     return text.translate(_FOLD).lower()
 
 
 @lru_cache(maxsize=4096)
-def _anchors(pattern: str, flags: int) -> tuple[str, ...] | None:
-    """Literals one of which every match contains (None: no such literal known)."""
+def _anchors(pattern: str, flags: int) -> tuple[tuple[str, ...], ...] | None:
+    """Alternatives of literals, one of which every match contains all of (None: none
+    known): ``Rechen-?Cluster|GPU-Cluster`` → (("rechen", "cluster"), ("gpu-cluster",)) —
+    all of an alternative's literals, not the longest one alone, or a text about clusters
+    would run every other-senses pattern of ``cluster``."""
     if _sre_parser is None:
         return None
     try:
@@ -292,36 +297,44 @@ def _anchors(pattern: str, flags: int) -> tuple[str, ...] | None:
         return None
 
 
-def _needed(items: list[tuple[Any, Any]]) -> tuple[str, ...] | None:
-    """For a sequence (every item required): the longest run of plain literal characters,
-    or the alternatives of a required alternation or group — whichever's shortest literal
-    is longest."""
-    options: list[tuple[str, ...]] = []
+def _needed(items: list[tuple[Any, Any]]) -> tuple[tuple[str, ...], ...] | None:
+    """For a sequence (every item required): each run of plain literal characters, and of
+    its required alternations or groups the one whose weakest alternative is strongest,
+    each of its alternatives with the runs."""
+    runs: list[str] = []
+    groups: list[tuple[tuple[str, ...], ...]] = []
     run = ""
     for op, value in items:
         char = chr(value).lower() if op is _sre_constants.LITERAL else ""
         if char and char in _SAFE:
             run += char
-            options.append((run,))
             continue
+        runs.append(run)
         run = ""
-        found: tuple[str, ...] | None = None
+        found: tuple[tuple[str, ...], ...] | None = None
         if op is _sre_constants.BRANCH:
             branches = [_needed(list(branch)) for branch in value[1]]
             if all(b is not None for b in branches):
-                found = tuple(a for b in branches if b is not None for a in b)
+                found = tuple(alt for b in branches if b is not None for alt in b)
         elif op is _sre_constants.SUBPATTERN:
             found = _needed(list(value[-1]))
         if found:
-            options.append(found)
-    options = [o for o in options if min(map(len, o)) >= 2]
-    return max(options, key=lambda o: min(map(len, o))) if options else None
+            groups.append(found)
+    runs.append(run)
+    required = tuple(r for r in runs if len(r) >= 2)
+    if groups:
+        best = max(groups, key=lambda g: min(sum(map(len, alt)) for alt in g))
+        if min(sum(map(len, alt)) for alt in best) >= 2:
+            return tuple(required + alt for alt in best)
+    return (required,) if required else None
 
 
 def possible(pattern: re.Pattern[str], folded_text: str) -> bool:
     """False only if ``pattern`` cannot match the text ``folded_text`` was folded from."""
     anchors = _anchors(pattern.pattern, pattern.flags)
-    return anchors is None or any(anchor in folded_text for anchor in anchors)
+    return anchors is None or any(
+        all(literal in folded_text for literal in alternative) for alternative in anchors
+    )
 
 
 # -- topics ---------------------------------------------------------------------------

@@ -20,7 +20,13 @@ _WORD = re.compile(r"\w+", re.UNICODE)
 
 
 def normalised_words(text: str) -> list[str]:
-    return _WORD.findall(text.lower())
+    return list(_words(text))
+
+
+@lru_cache(maxsize=4)
+def _words(text: str) -> tuple[str, ...]:
+    # Kept for the last few texts: a page's content hash and MinHash read the same words.
+    return tuple(_WORD.findall(text.lower()))
 
 
 def content_hash(text: str) -> str:

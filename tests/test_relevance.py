@@ -9,6 +9,8 @@ import tomllib
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from scraper.classify import DEFAULT_RULES, score, topics
 
@@ -117,7 +119,10 @@ def test_the_literal_prefilter_changes_no_score_and_no_topic(
     patterns += [t.pattern for t in classify.TOPICS]
     anchored = [p for p in patterns if classify._anchors(p.pattern, p.flags)]
     assert len(anchored) >= len(patterns) * 3 // 4  # the prefilter does filter
-    literals = [a for p in anchored for a in classify._anchors(p.pattern, p.flags) or ()]
+    # Each alternative's literals, all of which a match needs: together in one text, and
+    # each alone (where the prefilter must skip, and the search must find nothing either).
+    alternatives = [a for p in anchored for a in classify._anchors(p.pattern, p.flags) or ()]
+    literals = [" ".join(a) for a in alternatives] + [x for a in alternatives for x in a]
     texts = [(item["title"], item["text"]) for item in ITEMS]
     texts += [("Meldung", f"Im Text steht {a} und mehr dazu {a}.") for a in literals]
     texts += [("Kühlcluster im Smart-City Labor", "Nichts weiter.")]
@@ -137,3 +142,36 @@ def test_the_literal_prefilter_changes_no_score_and_no_topic(
     monkeypatch.setattr(classify, "possible", lambda pattern, text: True)
     unfiltered = [(score(t, x, rules), topics(t, x, ["Tag"])) for t, x in cases]
     assert filtered == unfiltered
+
+
+def _pieces() -> list[str]:
+    """Words the patterns are made of (each alternative's literals) and some that are not,
+    in several spellings: the material a prefilter must not misjudge."""
+    from scraper import classify
+
+    patterns = [t.pattern for t in (*DEFAULT_RULES.positive, *DEFAULT_RULES.other_senses)]
+    patterns += [t.pattern for t in classify.TOPICS]
+    found = {
+        literal
+        for p in patterns
+        for alternative in classify._anchors(p.pattern, p.flags) or ()
+        for literal in alternative
+    }
+    words = [*sorted(found), "Cluster", "-", " ", "Rechen", "GPU", "Förder", "ung", "\n", "İ"]
+    return words + [w.upper() for w in sorted(found)][:40]
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.sampled_from(_pieces()), min_size=1, max_size=12))
+def test_the_prefilter_never_skips_a_pattern_that_matches(pieces: list[str]) -> None:
+    """Texts glued from the patterns' own literals and other words: wherever a pattern's
+    search finds a match, ``possible`` said the pattern could match."""
+    from scraper import classify
+
+    text = "".join(pieces)
+    fold = classify.folded(text)
+    patterns = [t.pattern for t in (*DEFAULT_RULES.positive, *DEFAULT_RULES.other_senses)]
+    patterns += [t.pattern for t in classify.TOPICS]
+    for pattern in patterns:
+        if pattern.search(text):
+            assert classify.possible(pattern, fold), (pattern.pattern, text)
