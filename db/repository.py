@@ -1168,7 +1168,7 @@ class Repository:
         with self.session() as s:
             conditions = [*query.conditions(), *_keyword_conditions(s, query.keywords)]
             if after is not None:
-                conditions.append(tuple_(Story.order_at, Story.id) > tuple_(*_place(after)))
+                conditions += _placed_after(after)
             stmt = select(*columns).where(Story.published.is_(True), *conditions)
             if query.keywords:
                 stmt = stmt.join(Article, Article.id == Story.lead_article_id)
@@ -1207,6 +1207,9 @@ class Repository:
             changed = s.execute(
                 select(Story.id, Story.first_revision, Story.earliest_order_at, Story.order_at)
                 .where(Story.revision > since)
+                # In revision order: the revision index's order, which a planner without
+                # statistics of the column (a fresh migration) takes over a full scan.
+                .order_by(Story.revision)
                 .limit(CHANGED_STORIES_LOOKED_AT + 1)
             ).all()
             if len(changed) > CHANGED_STORIES_LOOKED_AT:
@@ -1612,6 +1615,14 @@ def _forget_failure(s: Session, canonical_url: str) -> int | None:
     s.execute(update(Story).where(Story.lead_article_id == row.id).values(lead_article_id=None))
     s.execute(delete(Article).where(Article.id == row.id))
     return int(row.story_id) if row.story_id is not None else None
+
+
+def _placed_after(key: tuple[datetime, int]) -> list[Any]:
+    """Stories placed after ``key`` (order, id): a range on the order column (what an index
+    on (published, order_at, id) is read by: PostgreSQL does not read a row comparison so)
+    and the tie on it."""
+    order, story_id = _place(key)
+    return [Story.order_at >= order, or_(Story.order_at > order, Story.id > story_id)]
 
 
 def _place(key: tuple[datetime, int]) -> tuple[Any, Any]:
