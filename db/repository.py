@@ -1215,7 +1215,7 @@ class Repository:
             if len(changed) > CHANGED_STORIES_LOOKED_AT:
                 return False
             for _, first, earliest, order_at in changed:
-                if first <= since and min(earliest or order_at, order_at) <= through[0]:
+                if first <= since and (earliest or order_at) <= through[0]:
                     return False  # it may have left the range
             if not changed:
                 return True

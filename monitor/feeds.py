@@ -353,7 +353,7 @@ def write_archives(
     known: dict[str, str] = state.get("pages", {})
     start, through = 1, None
     if state.get("context") == context and state.get("tail", 1) > 1:
-        tail, place = int(state["tail"]), _place(state["through"])
+        tail, place = int(state["tail"]), _parse_place(state["through"])
         if _settled_files(folder, tail) and repository.feed_range_intact(
             spec.source, spec.query, place, int(state["revision"])
         ):
@@ -436,7 +436,8 @@ def _archive_state(index: Path) -> dict[str, Any]:
     return found if found.get("format") == 2 else {"pages": found}
 
 
-def _place(value: list[Any]) -> tuple[datetime, int]:
+def _parse_place(value: list[Any]) -> tuple[datetime, int]:
+    """A place (order, story id) as pages.json keeps it."""
     return datetime.fromisoformat(value[0]), int(value[1])
 
 
